@@ -1,0 +1,40 @@
+// Module entry: registers the functions and ties the compute pool's life to the environments
+// (main thread, worker_threads) that load the addon.
+#include <napi.h>
+
+#include "../core/sgemm.h"
+#include "../core/thread_pool.h"
+#include "../cuda/cuda_api.h"
+#include "bindings.h"
+
+namespace topofr {
+
+Napi::Value Capabilities(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const cuda::DeviceInfo& dev = cuda::device_info();
+  Napi::Object cuda = Napi::Object::New(env);
+  cuda.Set("compiled", dev.compiled);
+  cuda.Set("deviceCount", dev.device_count);
+  if (!dev.name.empty()) cuda.Set("name", dev.name);
+  if (!dev.error.empty()) cuda.Set("error", dev.error);
+  Napi::Object caps = Napi::Object::New(env);
+  caps.Set("cuda", cuda);
+  caps.Set("threads", pool_threads());
+  caps.Set("blas", sgemm_backend());
+  return caps;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  pool_acquire();
+  env.AddCleanupHook([] { pool_release(); });
+  exports.Set("pairwiseDistances", Napi::Function::New(env, PairwiseDistances, "pairwiseDistances"));
+  exports.Set("persistenceH0Points", Napi::Function::New(env, PersistenceH0Points, "persistenceH0Points"));
+  exports.Set("persistenceH0Matrix", Napi::Function::New(env, PersistenceH0Matrix, "persistenceH0Matrix"));
+  exports.Set("sgemm", Napi::Function::New(env, Sgemm, "sgemm"));
+  exports.Set("capabilities", Napi::Function::New(env, Capabilities, "capabilities"));
+  return exports;
+}
+
+NODE_API_MODULE(topofr, Init)
+
+}  // namespace topofr

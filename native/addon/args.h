@@ -1,0 +1,34 @@
+// Argument checks shared by the entry points: every value is checked before any memory is touched.
+#pragma once
+#include <napi.h>
+
+#include <cstdint>
+#include <string>
+
+#include "../core/distances.h"
+
+namespace topofr {
+
+struct FloatArray {
+  float* data;
+  size_t length;
+};
+
+FloatArray float32_arg(const Napi::CallbackInfo& info, size_t index, const char* name);
+int64_t integer_arg(const Napi::CallbackInfo& info, size_t index, const char* name, int64_t min, int64_t max);
+double number_arg(const Napi::CallbackInfo& info, size_t index, const char* name);
+bool boolean_arg(const Napi::CallbackInfo& info, size_t index, const char* name);
+std::string string_arg(const Napi::CallbackInfo& info, size_t index, const char* name);
+Metric metric_arg(const Napi::CallbackInfo& info, size_t index);
+
+// Throws ERR_TOPOFR_INVALID_SHAPE unless length == rows·cols (checked without overflow).
+void expect_shape(const FloatArray& array, int64_t rows, int64_t cols, const char* name);
+
+// Throws ERR_TOPOFR_NON_FINITE naming the first NaN/±Inf coordinate (row, column).
+void check_points_finite(const float* data, int64_t n, int64_t dim, int threads);
+
+// A usable n×n distance matrix: no NaN, no negative entry, symmetric to 1e-4 relative
+// (+Infinity is allowed: "no edge"). Throws a typed error naming the first offending entry.
+void check_distance_matrix(const float* data, int64_t n, int threads);
+
+}  // namespace topofr

@@ -1,0 +1,13 @@
+// The addon's exported functions, one file each family; registered in addon.cc.
+#pragma once
+#include <napi.h>
+
+namespace topofr {
+
+Napi::Value PairwiseDistances(const Napi::CallbackInfo& info);
+Napi::Value PersistenceH0Points(const Napi::CallbackInfo& info);
+Napi::Value PersistenceH0Matrix(const Napi::CallbackInfo& info);
+Napi::Value Sgemm(const Napi::CallbackInfo& info);
+Napi::Value Capabilities(const Napi::CallbackInfo& info);
+
+}  // namespace topofr

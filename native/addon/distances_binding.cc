@@ -1,0 +1,51 @@
+// pairwiseDistances(points, n, dim, metric, device, threads, async) → Float32Array (n×n) | Promise
+#include <memory>
+
+#include "../core/distances.h"
+#include "../cuda/cuda_api.h"
+#include "args.h"
+#include "async.h"
+#include "bindings.h"
+
+namespace topofr {
+
+// A Float32Array may hold at most this many elements on 64-bit Node (2^32 bytes).
+constexpr int64_t kMaxMatrixElements = int64_t(1) << 30;
+
+Napi::Value PairwiseDistances(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  try {
+    FloatArray points = float32_arg(info, 0, "points");
+    const int64_t n = integer_arg(info, 1, "n", 0, INT32_MAX);
+    const int64_t dim = integer_arg(info, 2, "dim", 1, INT32_MAX);
+    expect_shape(points, n, dim, "points");
+    const Metric metric = metric_arg(info, 3);
+    const std::string device = string_arg(info, 4, "device");
+    if (device != "cpu" && device != "cuda")
+      throw UserError(ErrorKind::Range, "ERR_TOPOFR_INVALID_VALUE", "device must be 'cpu' or 'cuda', not '" + device + "'");
+    const int threads = static_cast<int>(integer_arg(info, 5, "threads", 0, 4096));
+    const bool async = boolean_arg(info, 6, "async");
+    if (n * n > kMaxMatrixElements)
+      throw UserError(ErrorKind::Range, "ERR_TOPOFR_TOO_LARGE",
+                      "an n×n matrix for n = " + std::to_string(n) + " exceeds the largest Float32Array (2^30 elements)");
+
+    Napi::Float32Array out = Napi::Float32Array::New(env, static_cast<size_t>(n * n));
+    float* out_data = out.Data();
+    const float* x = points.data;
+    Work work = [=] {
+      check_points_finite(x, n, dim, threads);
+      if (device == "cuda") {
+        cuda::pairwise_distances(x, n, dim, metric, out_data);
+      } else {
+        pairwise_distances(PointDistances(x, n, dim, metric), out_data, threads);
+      }
+    };
+    auto out_ref = std::make_shared<Napi::Reference<Napi::Float32Array>>(Napi::Persistent(out));
+    Finish finish = [out_ref](Napi::Env) -> Napi::Value { return out_ref->Value(); };
+    return async ? run_async(env, {info[0], out}, work, finish) : run_sync(env, work, finish);
+  } catch (const UserError&) {
+    throw ErrorInfo::from_current().to_js(env);
+  }
+}
+
+}  // namespace topofr

@@ -1,0 +1,72 @@
+// persistenceH0Points(points, n, dim, metric, threads, async) and
+// persistenceH0Matrix(matrix, n, threads, async) → { edges: Int32Array, deaths: Float32Array } | Promise
+#include <cstring>
+#include <memory>
+
+#include "../core/distances.h"
+#include "../core/h0.h"
+#include "args.h"
+#include "async.h"
+#include "bindings.h"
+
+namespace topofr {
+namespace {
+
+Napi::Value h0_result(Napi::Env env, const H0Pairs& pairs) {
+  Napi::Int32Array edges = Napi::Int32Array::New(env, pairs.edges.size());
+  Napi::Float32Array deaths = Napi::Float32Array::New(env, pairs.deaths.size());
+  if (!pairs.edges.empty()) std::memcpy(edges.Data(), pairs.edges.data(), pairs.edges.size() * sizeof(int32_t));
+  if (!pairs.deaths.empty()) std::memcpy(deaths.Data(), pairs.deaths.data(), pairs.deaths.size() * sizeof(float));
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("edges", edges);
+  result.Set("deaths", deaths);
+  return result;
+}
+
+Napi::Value run_h0(const Napi::CallbackInfo& info, Napi::Value keep, bool async,
+                   std::function<H0Pairs()> compute) {
+  auto pairs = std::make_shared<H0Pairs>();
+  Work work = [pairs, compute] { *pairs = compute(); };
+  Finish finish = [pairs](Napi::Env env) { return h0_result(env, *pairs); };
+  return async ? run_async(info.Env(), {keep}, work, finish) : run_sync(info.Env(), work, finish);
+}
+
+}  // namespace
+
+Napi::Value PersistenceH0Points(const Napi::CallbackInfo& info) {
+  try {
+    FloatArray points = float32_arg(info, 0, "points");
+    const int64_t n = integer_arg(info, 1, "n", 0, INT32_MAX);
+    const int64_t dim = integer_arg(info, 2, "dim", 1, INT32_MAX);
+    expect_shape(points, n, dim, "points");
+    const Metric metric = metric_arg(info, 3);
+    const int threads = static_cast<int>(integer_arg(info, 4, "threads", 0, 4096));
+    const bool async = boolean_arg(info, 5, "async");
+    const float* x = points.data;
+    return run_h0(info, info[0], async, [=] {
+      check_points_finite(x, n, dim, threads);
+      return persistence_h0(PointDistances(x, n, dim, metric), threads);
+    });
+  } catch (const UserError&) {
+    throw ErrorInfo::from_current().to_js(info.Env());
+  }
+}
+
+Napi::Value PersistenceH0Matrix(const Napi::CallbackInfo& info) {
+  try {
+    FloatArray matrix = float32_arg(info, 0, "matrix");
+    const int64_t n = integer_arg(info, 1, "n", 0, INT32_MAX);
+    expect_shape(matrix, n, n, "matrix");
+    const int threads = static_cast<int>(integer_arg(info, 2, "threads", 0, 4096));
+    const bool async = boolean_arg(info, 3, "async");
+    const float* m = matrix.data;
+    return run_h0(info, info[0], async, [=] {
+      check_distance_matrix(m, n, threads);
+      return persistence_h0(MatrixDistances(m, n), threads);
+    });
+  } catch (const UserError&) {
+    throw ErrorInfo::from_current().to_js(info.Env());
+  }
+}
+
+}  // namespace topofr

@@ -1,0 +1,129 @@
+#include "distances.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "sgemm.h"
+#include "thread_pool.h"
+
+namespace topofr {
+namespace {
+
+// Below this fraction the GEMM identity has cancelled too many digits to be trusted. For
+// (squared) Euclidean: d² ≤ (|x|² + |y|²)/8; the identity's absolute error is ≈ √dim·ε·(|x|²+|y|²),
+// so the relative error of d stays ≲ 4·√dim·ε (≈ 5e-6 at dim 512) above it. For cosine: 1 − cos ≤ 1/8.
+// High-dimensional data (random or face embeddings) almost never falls below it, so the direct
+// path costs nothing there and rescues near-duplicates where it matters.
+constexpr float kRefineFraction = 0.125f;
+
+// Σ (a_k − b_k)² in double, with a fixed summation order: symmetric in (a, b), since (a−b)² = (b−a)².
+double direct_squared(const float* a, const float* b, int64_t dim, double scale_a = 1.0, double scale_b = 1.0) {
+  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t k = 0;
+  for (; k + 8 <= dim; k += 8)
+    for (int l = 0; l < 8; ++l) {
+      double d = a[k + l] * scale_a - b[k + l] * scale_b;
+      acc[l] += d * d;
+    }
+  for (; k < dim; ++k) {
+    double d = a[k] * scale_a - b[k] * scale_b;
+    acc[0] += d * d;
+  }
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+}  // namespace
+
+PointDistances::PointDistances(const float* points, int64_t n, int64_t dim, Metric metric)
+    : x_(points), n_(n), dim_(dim), metric_(metric), norm2_(n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float* row = points + i * dim;
+    double s = 0;
+    for (int64_t k = 0; k < dim; ++k) s += double(row[k]) * row[k];
+    norm2_[i] = static_cast<float>(s);
+    if (metric == Metric::Cosine && s == 0)
+      throw std::invalid_argument("cosine distance is undefined for a zero vector (row " + std::to_string(i) + ")");
+  }
+}
+
+float PointDistances::direct(int64_t i, int64_t j) const {
+  const float* a = x_ + i * dim_;
+  const float* b = x_ + j * dim_;
+  switch (metric_) {
+    case Metric::SqEuclidean: return static_cast<float>(direct_squared(a, b, dim_));
+    case Metric::Euclidean: return static_cast<float>(std::sqrt(direct_squared(a, b, dim_)));
+    case Metric::Cosine:  // 1 − cos = ½·|x/|x| − y/|y||²
+      return static_cast<float>(
+          0.5 * direct_squared(a, b, dim_, 1.0 / std::sqrt(double(norm2_[i])), 1.0 / std::sqrt(double(norm2_[j]))));
+  }
+  return 0;
+}
+
+void PointDistances::tile(int64_t r0, int64_t rows, int64_t c0, int64_t cols, float* out, int64_t ld) const {
+  if (rows <= 0 || cols <= 0) return;
+  // Gram block: out[i][j] = x_{r0+i}·x_{c0+j}, bitwise the same for (i, j) and (j, i).
+  sgemm_builtin(false, true, rows, cols, dim_, 1.0f, x_ + r0 * dim_, dim_, x_ + c0 * dim_, dim_, 0.0f, out, ld);
+  const float* nc = norm2_.data() + c0;
+  for (int64_t i = 0; i < rows; ++i) {
+    float* o = out + i * ld;
+    const float ni = norm2_[r0 + i];
+    bool refine = false;
+    // Branch-free main loop (vectorised); pairs that need the direct path are marked −1 and redone
+    // below. Every expression is symmetric in (i, j): sums and products of the two rows' values only.
+    if (metric_ == Metric::Cosine) {
+      const float inv_i = 1.0f / std::sqrt(ni);
+      for (int64_t j = 0; j < cols; ++j) {
+        const float d = 1.0f - o[j] * (inv_i * (1.0f / std::sqrt(nc[j])));
+        const bool near = !(d > kRefineFraction);
+        refine |= near;
+        o[j] = near ? -1.0f : d;
+      }
+    } else {
+      const bool squared = metric_ == Metric::SqEuclidean;
+      for (int64_t j = 0; j < cols; ++j) {
+        const float s = ni + nc[j];
+        const float d2 = s - 2.0f * o[j];
+        const bool near = !(d2 > kRefineFraction * s);
+        refine |= near;
+        o[j] = near ? -1.0f : squared ? d2 : std::sqrt(d2);
+      }
+    }
+    if (!refine) continue;
+    for (int64_t j = 0; j < cols; ++j)
+      if (o[j] < 0.0f) o[j] = r0 + i == c0 + j ? 0.0f : direct(r0 + i, c0 + j);
+  }
+}
+
+void MatrixDistances::tile(int64_t r0, int64_t rows, int64_t c0, int64_t cols, float* out, int64_t ld) const {
+  for (int64_t i = 0; i < rows; ++i) {
+    const int64_t r = r0 + i;
+    for (int64_t j = 0; j < cols; ++j) {
+      const int64_t c = c0 + j;
+      out[i * ld + j] = r == c ? 0.0f : r < c ? m_[r * n_ + c] : m_[c * n_ + r];
+    }
+  }
+}
+
+void pairwise_distances(const PointDistances& distances, float* out, int threads) {
+  const int64_t n = distances.size();
+  constexpr int64_t kTile = 256;
+  const int64_t blocks = (n + kTile - 1) / kTile;
+  // Upper-triangle tile pairs (I ≤ J); each is computed once, in place, and mirrored below the diagonal.
+  std::vector<std::pair<int64_t, int64_t>> pairs;
+  for (int64_t bi = 0; bi < blocks; ++bi)
+    for (int64_t bj = bi; bj < blocks; ++bj) pairs.emplace_back(bi, bj);
+  parallel_for(static_cast<int64_t>(pairs.size()), [&](int64_t t) {
+    const int64_t r0 = pairs[t].first * kTile, c0 = pairs[t].second * kTile;
+    const int64_t rows = std::min(kTile, n - r0), cols = std::min(kTile, n - c0);
+    distances.tile(r0, rows, c0, cols, out + r0 * n + c0, n);
+    if (r0 == c0) return;  // a diagonal tile is already symmetric (the tile's values are)
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < cols; ++j) out[(c0 + j) * n + r0 + i] = out[(r0 + i) * n + c0 + j];
+  }, threads);
+  for (int64_t i = 0; i < n; ++i) out[i * n + i] = 0.0f;
+}
+
+}  // namespace topofr

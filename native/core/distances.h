@@ -1,0 +1,46 @@
+// Pairwise distances between the rows of a float32 point matrix.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "distance_source.h"
+
+namespace topofr {
+
+enum class Metric { Euclidean, SqEuclidean, Cosine };
+
+// The one definition of the distance between two points. d(i, j) comes from the GEMM identity
+// |x|² + |y|² − 2·x·y, with x·y from the builtin kernel (bitwise symmetric, independent of
+// tiling); where that identity loses digits to cancellation (near-identical points) the pair is
+// recomputed directly from the coordinates. Identical points are exactly 0 apart.
+class PointDistances final : public DistanceSource {
+ public:
+  // Throws std::invalid_argument for a zero row under the cosine metric (direction undefined).
+  PointDistances(const float* points, int64_t n, int64_t dim, Metric metric);
+  int64_t size() const override { return n_; }
+  void tile(int64_t r0, int64_t rows, int64_t c0, int64_t cols, float* out, int64_t ld) const override;
+
+ private:
+  float direct(int64_t i, int64_t j) const;
+  const float* x_;
+  int64_t n_, dim_;
+  Metric metric_;
+  std::vector<float> norm2_;  // |x_i|²
+};
+
+// A full, symmetric n×n matrix; the engine reads its upper triangle (i < j), as the official code does.
+class MatrixDistances final : public DistanceSource {
+ public:
+  MatrixDistances(const float* matrix, int64_t n) : m_(matrix), n_(n) {}
+  int64_t size() const override { return n_; }
+  void tile(int64_t r0, int64_t rows, int64_t c0, int64_t cols, float* out, int64_t ld) const override;
+
+ private:
+  const float* m_;
+  int64_t n_;
+};
+
+// out = the full n×n matrix of d(i, j), exactly symmetric with a zero diagonal.
+void pairwise_distances(const PointDistances& distances, float* out, int threads = 0);
+
+}  // namespace topofr

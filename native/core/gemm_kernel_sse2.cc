@@ -1,0 +1,25 @@
+// The builtin GEMM for baseline x86-64 (SSE2, no FMA: the chain is a rounded multiply, then a
+// rounded add). Compiled without extra flags, so it runs on every x86-64 CPU.
+#include "gemm_kernel.h"
+
+namespace topofr {
+namespace gemm_isa {
+namespace {
+
+// 6×8 tile: 12 xmm accumulators, 2 for the row of B, 1 for the broadcast, 1 for the product.
+struct Sse2 {
+  static constexpr int kWidth = 4, kRows = 6, kVecs = 2;
+  typedef Vec<4>::type V;
+  static V fmadd(V a, V b, V c) { return a * b + c; }
+};
+
+}  // namespace
+
+void sgemm_sse2(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+                int64_t ldc) {
+  Gemm<Sse2>::run(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+}  // namespace gemm_isa
+}  // namespace topofr

@@ -1,0 +1,25 @@
+// The GPU half of the addon when it was built without nvcc: it reports why, and computes nothing.
+#include <stdexcept>
+
+#include "cuda_api.h"
+
+namespace topofr::cuda {
+
+namespace {
+constexpr const char* kNotBuilt = "topofr was built without CUDA (nvcc was not found at build time)";
+}  // namespace
+
+const DeviceInfo& device_info() {
+  static const DeviceInfo info = [] {
+    DeviceInfo d;
+    d.error = kNotBuilt;
+    return d;
+  }();
+  return info;
+}
+
+void pairwise_distances(const float*, int64_t, int64_t, Metric, float*) {
+  throw std::runtime_error(kNotBuilt);
+}
+
+}  // namespace topofr::cuda

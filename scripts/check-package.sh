@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Proves the npm package works as users get it: prebuild the addon (CUDA compiled in when nvcc is
+# here), pack, install the tarball into an empty project with --ignore-scripts and only `node` on
+# PATH (no compiler, no cmake), then load it and compute.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TOPOFR_PREBUILD_INCREMENTAL=1 npm run prebuilds
+ls -l prebuilds/linux-x64/
+TARBALL=$PWD/$(npm pack --silent | tail -1)
+CONSUMER=$(mktemp -d)
+trap 'rm -rf "$CONSUMER" "$TARBALL"' EXIT
+tar -tzf "$TARBALL" | grep -qE 'package/prebuilds/linux-x64/[^/]+\.node$'
+cd "$CONSUMER"
+npm init -y >/dev/null
+npm install --ignore-scripts --no-audit --no-fund "$TARBALL"
+test ! -e node_modules/topofr/build   # nothing was compiled: the prebuild is what loads
+NODE_DIR=$(dirname "$(command -v node)")
+mkdir -p bin && ln -s "$NODE_DIR/node" bin/node
+cat > smoke.mjs <<'JS'
+import { capabilities, persistenceH0, pairwiseDistances } from 'topofr';
+const caps = capabilities();
+console.log(JSON.stringify(caps));
+const points = { data: Float32Array.from({ length: 200 * 16 }, (_, i) => Math.sin(i * 7.1)), n: 200, dim: 16 };
+const h0 = persistenceH0(points);
+if (h0.edges.length !== 2 * 199) throw new Error('wrong edge count');
+const m = pairwiseDistances(points);
+if (persistenceH0(m).deaths.some((d, k) => d !== h0.deaths[k])) throw new Error('matrix and points paths differ');
+if (caps.cuda.deviceCount === 0) {
+  try { pairwiseDistances(points, { device: 'cuda' }); throw new Error('cuda did not refuse'); }
+  catch (e) { if (e.code !== 'ERR_TOPOFR_NO_CUDA') throw e; console.log('device cuda refused:', e.message); }
+}
+console.log('package OK: prebuild loaded,', caps.blas, ', cuda compiled:', caps.cuda.compiled);
+JS
+env -i PATH="$PWD/bin" HOME="$HOME" node smoke.mjs
+command -v nvcc >/dev/null && env -i PATH="$PWD/bin" node -e "import('topofr').then(m => { if (!m.capabilities().cuda.compiled) { console.error('prebuild lacks CUDA although nvcc exists'); process.exit(1); } })"
+echo "check-package: OK"

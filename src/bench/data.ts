@@ -1,0 +1,64 @@
+// The bench inputs: seeded Gaussian points, written once to files so that our child process and
+// every anchor read exactly the same float32 values.
+import { readFileSync, writeFileSync, createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import type { PointCloud } from '../types.js';
+
+/** mulberry32: small, fast and seedable; the bench needs reproducibility, not crypto quality. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** n×dim standard normal points (Box–Muller), float32, row-major. */
+export function gaussianPoints(n: number, dim: number, seed: number): PointCloud {
+  const next = mulberry32(seed);
+  const data = new Float32Array(n * dim);
+  for (let i = 0; i < data.length; i += 2) {
+    const u = 1 - next(); // (0, 1]: log stays finite
+    const r = Math.sqrt(-2 * Math.log(u));
+    const t = 2 * Math.PI * next();
+    data[i] = r * Math.cos(t);
+    if (i + 1 < data.length) data[i + 1] = r * Math.sin(t);
+  }
+  return { data, n, dim };
+}
+
+export function writeBinary(path: string, points: PointCloud): void {
+  writeFileSync(path, new Uint8Array(points.data.buffer, points.data.byteOffset, points.data.byteLength));
+}
+
+export function readBinary(path: string, n: number, dim: number): PointCloud {
+  const bytes = readFileSync(path);
+  if (bytes.byteLength !== n * dim * 4) {
+    throw new Error(`${path}: ${bytes.byteLength} bytes, expected ${n}×${dim} float32`);
+  }
+  // Copy into a fresh, aligned buffer: a Buffer's byteOffset need not be a multiple of 4.
+  const data = new Float32Array(n * dim);
+  new Uint8Array(data.buffer).set(bytes);
+  return { data, n, dim };
+}
+
+/** Ripser's point-cloud format: one point per line, comma-separated. 9 significant digits
+ *  round-trip a float32 exactly, so Ripser sees the same values as we do. */
+export async function writePointCloudText(path: string, points: PointCloud): Promise<void> {
+  const out = createWriteStream(path);
+  const row: string[] = new Array<string>(points.dim);
+  for (let i = 0; i < points.n; i++) {
+    for (let j = 0; j < points.dim; j++) row[j] = points.data[i * points.dim + j].toPrecision(9);
+    if (!out.write(row.join(',') + '\n')) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+}
+
+export function dataFileName(dir: string, n: number, dim: number, seed: number, ext: string): string {
+  return join(dir, `gauss-${n}x${dim}-s${seed}.${ext}`);
+}

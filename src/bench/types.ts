@@ -1,0 +1,97 @@
+// Shapes shared by the bench parent (CLI side), the per-case child process and the anchors.
+import type { PointCloud } from '../types.js';
+
+/** Median/min/max of the timed runs, in milliseconds. */
+export interface Timing {
+  median_ms: number;
+  min_ms: number;
+  max_ms: number;
+  runs: number;
+}
+
+export type Family = 'sgemm' | 'dist' | 'h0';
+
+/** One registered case: a family applied to one seeded point set. */
+export interface CaseSpec {
+  name: string;
+  family: Family;
+  n: number;
+  dim: number;
+  /** Part of the `--quick` smoke set. */
+  quick: boolean;
+  /** A case measured in the same run whose time this one is compared with (dist → sgemm). */
+  reference?: string;
+}
+
+/** What the case's child process sends back. */
+export interface ChildReport extends Timing {
+  /** process.resourceUsage().maxRSS of the child at the end: the case's own peak. */
+  peak_rss_mb: number;
+  /** The same before the addon was loaded: Node's own share of the peak. */
+  baseline_rss_mb: number;
+  threads: number;
+  blas: string;
+  /** Facts about the result, used to cross-check it against the anchors (e.g. MST weight). */
+  facts: Record<string, number>;
+}
+
+/** Built in the child: the closure that is timed, plus facts read off one more, untimed call. */
+export interface Prepared {
+  run(): void;
+  facts(): Record<string, number>;
+}
+
+export interface AnchorResult {
+  name: string;
+  status: 'ok' | 'failed' | 'unavailable';
+  reason?: string;
+  median_ms?: number;
+  min_ms?: number;
+  max_ms?: number;
+  runs?: number;
+  peak_rss_mb?: number;
+  /** Per-phase medians (scipy: cdist and MST). */
+  parts_ms?: Record<string, number>;
+  facts?: Record<string, number>;
+  /** anchor median ÷ ours: the speed-up. */
+  ratio?: number;
+}
+
+/** The input files a case and its anchors share. */
+export interface DataFiles {
+  /** Raw little-endian float32, row-major n×dim. */
+  binary: string;
+  /** Ripser's point-cloud text format; written on first use (it is large). */
+  text(): Promise<string>;
+}
+
+/** One row of `topofr bench --json` (DESIGN.md §2), plus case-specific fields. */
+export interface BenchRow extends Timing {
+  case: string;
+  peak_rss_mb: number;
+  anchor?: { name: string; median_ms: number };
+  ratio?: number;
+  note: string;
+  baseline_rss_mb: number;
+  threads: number;
+  blas: string;
+  /** 1-minute load average when the case started. */
+  load_avg_1m: number;
+  anchors: AnchorResult[];
+  [extra: string]: unknown;
+}
+
+/** A case family: the child half (`prepare`) and the parent half (anchors, derived figures). */
+export interface CaseFamily {
+  /** Runs in the case's own process; imports the addon lazily so the parent never loads it. */
+  prepare(points: PointCloud): Promise<Prepared>;
+  anchors(spec: CaseSpec, files: DataFiles, runs: number): Promise<AnchorResult[]>;
+  /** Case-specific fields and the human note; `done` holds the rows measured earlier this run. */
+  derive(spec: CaseSpec, report: ChildReport, anchors: AnchorResult[], done: ReadonlyMap<string, BenchRow>): Derived;
+}
+
+/** Case-specific row fields (e.g. gflops) and the table's note. */
+export interface Derived {
+  fields: Record<string, number>;
+  note: string;
+}

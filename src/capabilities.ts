@@ -1,0 +1,7 @@
+import { native } from './native.js';
+import type { Capabilities } from './types.js';
+
+/** What this build and machine offer: CUDA (compiled in? devices?), compute threads, GEMM backend. */
+export function capabilities(): Capabilities {
+  return native().capabilities();
+}

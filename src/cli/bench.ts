@@ -1,0 +1,48 @@
+// `topofr bench`: the performance suite of DESIGN.md §6. With --json, stdout carries exactly one
+// JSON array; progress and diagnostics always go to stderr.
+import { InvalidArgumentError, type Command } from 'commander';
+import { runSuite } from '../bench/run.js';
+import { formatRows } from '../bench/format.js';
+import { findCase } from '../bench/cases.js';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+/** Checked here so that a typo is a usage error, before any case starts. */
+function caseList(value: string): string[] {
+  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  try {
+    names.forEach(findCase);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  return names;
+}
+
+interface BenchFlags { json?: boolean; quick?: boolean; cases?: string[]; runs?: number; anchors: boolean }
+
+export function registerBench(program: Command): void {
+  program
+    .command('bench')
+    .description('time distances, sgemm and H0 against scipy/Ripser anchors (each case in its own process)')
+    .option('--json', 'print one JSON array on stdout instead of the table')
+    .option('--quick', 'small sizes and few runs (CI smoke)')
+    .option('--cases <names>', 'comma-separated case names (default: the full or the quick set)', caseList)
+    .option('--runs <n>', 'timed runs per case', positiveInt)
+    .option('--no-anchors', 'skip the external anchors (scipy, Ripser)')
+    .action(async (flags: BenchFlags) => {
+      const { rows, failures } = await runSuite({
+        cases: flags.cases,
+        quick: flags.quick ?? false,
+        runs: flags.runs,
+        anchors: flags.anchors,
+        log: (line) => process.stderr.write(`bench: ${line}\n`),
+      });
+      process.stdout.write(flags.json ? `${JSON.stringify(rows, null, 2)}\n` : `${formatRows(rows)}\n`);
+      for (const f of failures) process.stderr.write(`bench: FAILED ${f}\n`);
+      if (failures.length) process.exitCode = 1;
+    });
+}

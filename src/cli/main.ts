@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// The `topofr` command. Usage mistakes (unknown command or flag, a bad flag value) exit with 2,
+// failures of the work itself with 1; both print one "topofr: …" line. Stack traces are kept for
+// errors that are not topofr's own, since those are bugs worth reporting.
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { registerPersistence } from './persistence.js';
+import { registerDemo } from './demo.js';
+import { registerBench } from './bench.js';
+
+const USAGE_EXIT_CODE = 2;
+const FAILURE_EXIT_CODE = 1;
+
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return manifest.version;
+}
+
+/** topofr's errors carry an ERR_TOPOFR_* code (the addon's too); their message is the whole story. */
+function isTopofrError(err: unknown): err is Error {
+  const code = (err as { code?: unknown } | null)?.code;
+  return err instanceof Error && typeof code === 'string' && code.startsWith('ERR_TOPOFR_');
+}
+
+function buildProgram(): Command {
+  const program = new Command('topofr')
+    .description('exact, fast persistent homology (native C++/CUDA) and TopoFR face-recognition training')
+    .version(packageVersion())
+    // Settings before the subcommands: commander copies them into each one as it is added.
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'topofr: ')) });
+  registerPersistence(program);
+  registerDemo(program);
+  registerBench(program);
+  return program;
+}
+
+async function main(): Promise<void> {
+  // `topofr … | head` closes the pipe early; that is not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+  try {
+    await buildProgram().parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander has already printed its message (or the help / version text).
+      process.exitCode = err.exitCode === 0 ? 0 : USAGE_EXIT_CODE;
+    } else if (isTopofrError(err)) {
+      process.stderr.write(`topofr: ${err.message}\n`);
+      process.exitCode = FAILURE_EXIT_CODE;
+    } else {
+      process.stderr.write(`topofr: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = FAILURE_EXIT_CODE;
+    }
+  }
+}
+
+await main();

@@ -1,0 +1,35 @@
+// Typed errors: the class says what kind of mistake (TypeError: wrong kind of value, RangeError: a
+// size or value out of range, TopofrError: a resource or capability problem), `code` says which.
+export type TopofrErrorCode =
+  | 'ERR_TOPOFR_INVALID_TYPE'
+  | 'ERR_TOPOFR_INVALID_SHAPE'
+  | 'ERR_TOPOFR_NON_FINITE'
+  | 'ERR_TOPOFR_INVALID_VALUE'
+  | 'ERR_TOPOFR_TOO_LARGE'
+  | 'ERR_TOPOFR_NO_CUDA'
+  | 'ERR_TOPOFR_NO_NATIVE'
+  | 'ERR_TOPOFR_PARSE'
+  | 'ERR_TOPOFR_UNSUPPORTED';
+
+interface Coded { readonly code: TopofrErrorCode }
+
+export class TopofrError extends Error implements Coded {
+  constructor(readonly code: TopofrErrorCode, message: string) {
+    super(message);
+    this.name = 'TopofrError';
+  }
+}
+
+export class TopofrTypeError extends TypeError implements Coded {
+  constructor(readonly code: TopofrErrorCode, message: string) {
+    super(message);
+    this.name = 'TopofrTypeError';
+  }
+}
+
+export class TopofrRangeError extends RangeError implements Coded {
+  constructor(readonly code: TopofrErrorCode, message: string) {
+    super(message);
+    this.name = 'TopofrRangeError';
+  }
+}

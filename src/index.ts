@@ -1,0 +1,6 @@
+// topofr's public API (DESIGN.md §2).
+export { capabilities } from './capabilities.js';
+export { pairwiseDistances, pairwiseDistancesAsync, type DistanceOptions } from './ops/distances.js';
+export { persistenceH0, persistenceH0Async, type H0Options } from './ops/h0.js';
+export { TopofrError, TopofrRangeError, TopofrTypeError, type TopofrErrorCode } from './errors.js';
+export type { Capabilities, Device, DistanceMatrix, H0Result, Metric, PointCloud } from './types.js';

@@ -1,0 +1,46 @@
+// Loads the native addon once: a local build (build/Release) or the shipped prebuild
+// (prebuilds/<platform>-<arch>/), found by node-gyp-build. TOPOFR_ADDON=/path/to/topofr.node
+// loads a specific binary instead (CI uses it to test the builtin-GEMM node-gyp build).
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TopofrError } from './errors.js';
+
+export interface NativeAddon {
+  pairwiseDistances(points: Float32Array, n: number, dim: number, metric: string, device: string, threads: number, async: false): Float32Array;
+  pairwiseDistances(points: Float32Array, n: number, dim: number, metric: string, device: string, threads: number, async: true): Promise<Float32Array>;
+  persistenceH0Points(points: Float32Array, n: number, dim: number, metric: string, threads: number, async: false): RawH0;
+  persistenceH0Points(points: Float32Array, n: number, dim: number, metric: string, threads: number, async: true): Promise<RawH0>;
+  persistenceH0Matrix(matrix: Float32Array, n: number, threads: number, async: false): RawH0;
+  persistenceH0Matrix(matrix: Float32Array, n: number, threads: number, async: true): Promise<RawH0>;
+  sgemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, lda: number,
+    b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number): void;
+  capabilities(): { cuda: { compiled: boolean; deviceCount: number; name?: string; error?: string }; threads: number; blas: string };
+}
+
+export interface RawH0 {
+  edges: Int32Array;
+  deaths: Float32Array;
+}
+
+const require = createRequire(import.meta.url);
+// src/native.ts and dist/native.js both sit one level below the package root.
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+let addon: NativeAddon | undefined;
+
+/** The addon, loaded on first use; throws a TopofrError that says how to get one when it is missing. */
+export function native(): NativeAddon {
+  if (addon) return addon;
+  const explicit = process.env.TOPOFR_ADDON;
+  try {
+    addon = (explicit ? require(path.resolve(explicit)) : require('node-gyp-build')(root)) as NativeAddon;
+  } catch (cause) {
+    throw new TopofrError(
+      'ERR_TOPOFR_NO_NATIVE',
+      `topofr's native addon could not be loaded (${(cause as Error).message.split('\n')[0]}). ` +
+        'Build it with `npm run build:native` (CMake) or `npx node-gyp rebuild` (CPU only) in the package folder.',
+    );
+  }
+  return addon;
+}

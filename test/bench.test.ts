@@ -1,0 +1,49 @@
+// `topofr bench`: the median arithmetic, and a --quick --json smoke run of the built CLI (it needs
+// `npm run build` and the native addon, like the users' `npx topofr bench`).
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { summarize } from '../src/bench/harness.js';
+
+const MAIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+
+describe('summarize', () => {
+  it('takes the middle sample, or the mean of the two middle ones', () => {
+    expect(summarize([5, 1, 3])).toEqual({ median_ms: 3, min_ms: 1, max_ms: 5, runs: 3 });
+    expect(summarize([4, 1, 2, 3])).toEqual({ median_ms: 2.5, min_ms: 1, max_ms: 4, runs: 4 });
+  });
+  it('refuses an empty sample', () => {
+    expect(() => summarize([])).toThrow(RangeError);
+  });
+});
+
+describe('topofr bench --quick --json', () => {
+  it('prints one JSON array of well-formed rows on stdout', () => {
+    expect(existsSync(MAIN), `${MAIN} is missing: run \`npm run build\` first`).toBe(true);
+    const stdout = execFileSync(process.execPath, [MAIN, 'bench', '--quick', '--json', '--cases', 'dist-1024x512'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const rows = JSON.parse(stdout) as Array<Record<string, unknown>>;
+    // The sgemm case of the same size is pulled in: the distance case is rated against it.
+    expect(rows.map((r) => r.case)).toEqual(['sgemm-1024x1024x512', 'dist-1024x512']);
+    for (const row of rows) {
+      for (const key of ['median_ms', 'min_ms', 'max_ms', 'runs', 'peak_rss_mb', 'gflops']) {
+        expect(row[key], `${String(row.case)}.${key}`).toBeGreaterThan(0);
+      }
+      expect(row.min_ms as number).toBeLessThanOrEqual(row.median_ms as number);
+      expect(row.median_ms as number).toBeLessThanOrEqual(row.max_ms as number);
+      for (const a of row.anchors as Array<{ status: string; reason?: string; median_ms?: number }>) {
+        expect(['ok', 'failed', 'unavailable']).toContain(a.status);
+        if (a.status === 'ok') expect(a.median_ms).toBeGreaterThan(0);
+        else expect(a.reason).toBeTruthy(); // never a number without a measurement
+      }
+      if (row.anchor !== undefined) {
+        expect((row.anchor as { median_ms: number }).median_ms).toBeGreaterThan(0);
+        expect(row.ratio).toBeGreaterThan(0);
+      }
+    }
+    expect(rows[1].sgemm_efficiency).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,86 @@
+// Independent float64 references for the tests: written straight from the definitions, slow and obvious.
+
+/** Seeded PRNG (mulberry32) so every randomised test is reproducible. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function gaussian(random: () => number): number {
+  const u = Math.max(random(), 1e-300);
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+}
+
+export function randomPoints(n: number, dim: number, seed: number): Float32Array {
+  const random = rng(seed);
+  return Float32Array.from({ length: n * dim }, () => gaussian(random));
+}
+
+export type OracleMetric = 'euclidean' | 'sqeuclidean' | 'cosine';
+
+/** d(i, j) in float64 from the coordinates. */
+export function distance64(x: Float32Array, dim: number, i: number, j: number, metric: OracleMetric): number {
+  let ni = 0;
+  let nj = 0;
+  for (let k = 0; k < dim; k++) {
+    ni += x[i * dim + k] ** 2;
+    nj += x[j * dim + k] ** 2;
+  }
+  // Cosine as ½·|x/|x| − y/|y||² (= 1 − cos): no cancellation for nearly parallel vectors.
+  const sa = metric === 'cosine' ? 1 / Math.sqrt(ni) : 1;
+  const sb = metric === 'cosine' ? 1 / Math.sqrt(nj) : 1;
+  let s = 0;
+  for (let k = 0; k < dim; k++) s += (x[i * dim + k] * sa - x[j * dim + k] * sb) ** 2;
+  if (metric === 'sqeuclidean') return s;
+  if (metric === 'euclidean') return Math.sqrt(s);
+  return s / 2;
+}
+
+export function distanceMatrix64(x: Float32Array, n: number, dim: number, metric: OracleMetric): Float64Array {
+  const out = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) out[i * n + j] = i === j ? 0 : distance64(x, dim, i, j, metric);
+  return out;
+}
+
+/**
+ * The official TopoFR pairing (TOPOFR.md §1.2, PersistentHomologyCalculation): all upper-triangle
+ * index pairs including the diagonal in row-major order, a STABLE sort by weight, Kruskal with
+ * union-find; diagonal and cycle edges skipped; accepted edges (u < v) in order.
+ */
+export function officialPairing(weights: ArrayLike<number>, n: number): { edges: number[]; deaths: number[] } {
+  const pairs: [number, number][] = [];
+  for (let i = 0; i < n; i++) for (let j = i; j < n; j++) pairs.push([i, j]);
+  const order = pairs.map((_, k) => k);
+  order.sort((a, b) => {
+    const wa = weights[pairs[a][0] * n + pairs[a][1]];
+    const wb = weights[pairs[b][0] * n + pairs[b][1]];
+    return wa < wb ? -1 : wa > wb ? 1 : a - b; // stable: ties keep row-major order
+  });
+  const parent = Array.from({ length: n }, (_, i) => i);
+  const find = (u: number): number => {
+    while (parent[u] !== u) {
+      parent[u] = parent[parent[u]];
+      u = parent[u];
+    }
+    return u;
+  };
+  const edges: number[] = [];
+  const deaths: number[] = [];
+  for (const k of order) {
+    const [u, v] = pairs[k];
+    if (u === v) continue;
+    const ru = find(u);
+    const rv = find(v);
+    if (ru === rv) continue;
+    parent[Math.min(ru, rv)] = Math.max(ru, rv);
+    edges.push(u, v);
+    deaths.push(weights[u * n + v]);
+  }
+  return { edges, deaths };
+}
