@@ -120,8 +120,13 @@ void pairwise_distances(const PointDistances& distances, float* out, int threads
     const int64_t rows = std::min(kTile, n - r0), cols = std::min(kTile, n - c0);
     distances.tile(r0, rows, c0, cols, out + r0 * n + c0, n);
     if (r0 == c0) return;  // a diagonal tile is already symmetric (the tile's values are)
-    for (int64_t i = 0; i < rows; ++i)
-      for (int64_t j = 0; j < cols; ++j) out[(c0 + j) * n + r0 + i] = out[(r0 + i) * n + c0 + j];
+    // Mirror in small square blocks: a plain column-order copy would touch a new page per element.
+    constexpr int64_t kBlock = 16;
+    for (int64_t i0 = 0; i0 < rows; i0 += kBlock)
+      for (int64_t j0 = 0; j0 < cols; j0 += kBlock)
+        for (int64_t j = j0; j < std::min(j0 + kBlock, cols); ++j)
+          for (int64_t i = i0; i < std::min(i0 + kBlock, rows); ++i)
+            out[(c0 + j) * n + r0 + i] = out[(r0 + i) * n + c0 + j];
   }, threads);
   for (int64_t i = 0; i < n; ++i) out[i * n + i] = 0.0f;
 }

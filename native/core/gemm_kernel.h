@@ -3,10 +3,11 @@
 // one at run time and spreads the work over the thread pool.
 //
 // Structure (BLIS): op(B) is packed into NR-column panels stored k-major, op(A) into MR-row panels
-// stored k-major, and an MR×NR register-blocked micro-kernel (broadcast an element of A, load a
-// row of B as vectors, fused multiply-add into MR×NV vector accumulators) walks the panels.
-// Loops: NC columns of B are packed for the whole k (the block stays in L3), then MC rows of A
-// (the block stays in L2), then the NR panels of B (one stays in L1) and the MR panels of A.
+// (layout at pack_a_panel), and an MR×NR register-blocked micro-kernel (broadcast an element of
+// A, load a step's NR values of B as vectors, fused multiply-add into MR×NV vector accumulators)
+// walks the panels. Loops: NC columns of B are packed for the whole k (the block stays in L3),
+// then MC rows of A (the block stays in L2), then the NR panels of B (each reused by every A
+// panel of the block while it is hot in L1/L2) and the MR panels of A.
 //
 // Determinism (the contract in sgemm.h): every element is one chain acc = fma(a_il, b_lj, acc),
 // l = 0..k−1, from acc = 0. Edge tiles are zero-padded and run the same micro-kernel; when k is
@@ -47,13 +48,14 @@ struct Vec {
   typedef float unaligned __attribute__((vector_size(W * sizeof(float)), aligned(4), may_alias));
 };
 
-// Blocking shared by every ISA. KC bounds the k extent of a packed A block and of the part of a B
-// panel that one pass of the micro-kernel streams; kBPanelFloats bounds the packed B block (it
-// spans the whole k, so NC shrinks when k is large).
+// Blocking shared by every ISA (sized for 1 MiB of L2 per core). A packed A block, MC×KC, stays
+// in L2 (768 KiB at most); KC is large because every K block beyond the first costs a store and
+// reload of the partial sums. The packed B block spans the whole k, so NC shrinks as k grows to
+// keep it within kBPackFloats (it is read from L3, one NR panel at a time).
 constexpr int64_t kKC = 1024;
 constexpr int64_t kMC = 192;
 constexpr int64_t kNC = 4096;
-constexpr int64_t kBPackFloats = int64_t(4) << 20;  // 16 MiB
+constexpr int64_t kBPackFloats = int64_t(2) << 20;  // 8 MiB
 
 inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -104,6 +106,7 @@ struct Gemm {
     };
     int64_t l = 0;
     for (; l + KU <= kc; l += KU, a += KU * MR, b += KU * NR)
+#pragma GCC unroll 1  // unrolled, GCC hoists the broadcasts of all KU steps and spills accumulators
       for (int u = 0; u < KU; ++u) step(a + u, KU, b + u * NR);
     for (int64_t u = 0, tail = kc - l; u < tail; ++u) step(a + u, tail, b + u * NR);
 

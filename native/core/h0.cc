@@ -8,8 +8,10 @@
 // vertices now outside (components only grow). Only a vertex whose list has run out (every listed
 // neighbour joined its component) and whose k-th distance does not rule it out is refreshed: its
 // distances to all vertices are computed again and its list rebuilt among the vertices outside its
-// component. On embeddings and clustered data with k = 16 that is rare, so the cost is one pass of
-// n²/2 distances (a GEMM from points) and O(n·k) memory.
+// component. On embedding-like data (Gaussian, uniform, normalised, small clusters) with k = 16
+// that is rare or never, so the cost is one pass of n²/2 distances (a GEMM from points) and
+// O(n·k) memory. Tight clusters of many more than k points are the costly case: once a cluster is
+// one component, all its members have run out and are refreshed, about one more pass in all.
 //
 // With a strict total order the MST is unique, so the result depends neither on the thread count
 // nor on the tile size: the lists are top-k sets of a strict order, and every decision after the
@@ -18,8 +20,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <limits>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "thread_pool.h"
@@ -29,8 +33,9 @@ namespace {
 
 constexpr int kNeighbours = 16;    // list length k (capped at n − 1); see persistence_h0
 constexpr int64_t kTile = 256;     // tile side: a 256 KiB float tile per thread stays in L2
-constexpr int64_t kRefreshGap = 16;  // refresh: computing this many unused rows costs about one
-                                     // lone row (a GEMM row is ~10–20× cheaper than a GEMV row)
+constexpr int64_t kRefreshGap = 16;  // refresh: up to this many unused rows are computed rather
+                                     // than splitting a span (a GEMM works on panels of rows and
+                                     // streams all the columns' points for one row or for many)
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
 struct Neighbour {
@@ -80,6 +85,7 @@ class NeighbourLists {
     }
   }
 
+  int k() const { return k_; }
   int size(int64_t v) const { return sizes_[v]; }
   const Neighbour& at(int64_t v, int p) const { return entries_[v * k_ + p]; }
 
@@ -88,8 +94,9 @@ class NeighbourLists {
 
   // Thread-safe: offers candidates to v's list under v's lock.
   void offer(int64_t v, const Neighbour* candidates, int64_t count) {
-    while (locks_[v].test_and_set(std::memory_order_acquire)) {
-    }
+    // Yield rather than spin: when the pool shares the cores with other work, the holder may be
+    // descheduled.
+    while (locks_[v].test_and_set(std::memory_order_acquire)) std::this_thread::yield();
     for (int64_t c = 0; c < count; ++c) insert(v, candidates[c].d, candidates[c].w);
     locks_[v].clear(std::memory_order_release);
   }
@@ -100,31 +107,34 @@ class NeighbourLists {
     thresholds_[v].store(kInf, std::memory_order_relaxed);
   }
   void insert(int64_t v, float d, int32_t w) {
-    Neighbour* list = &entries_[v * k_];
     int& size = sizes_[v];
-    if (size == k_ && !closer(d, w, list[k_ - 1])) return;
+    if (size == k_ && !closer(d, w, at(v, k_ - 1))) return;
     place(v, d, w, size == k_ ? k_ - 1 : size++);
   }
   // Keeps at most one entry per component: w replaces the listed vertex of its component only
-  // when closer.
-  void insert_one_per_component(int64_t v, float d, int32_t w, const std::vector<int32_t>& component) {
-    Neighbour* list = &entries_[v * k_];
+  // when closer. `listed` holds the components of v's entries and is kept in step.
+  void insert_one_per_component(int64_t v, float d, int32_t w, int32_t component, int32_t* listed) {
     int& size = sizes_[v];
-    if (size == k_ && !closer(d, w, list[k_ - 1])) return;
-    int p = 0;
-    while (p < size && component[list[p].w] != component[w]) ++p;
-    if (p < size && !closer(d, w, list[p])) return;
-    if (p == size) p = size == k_ ? k_ - 1 : size++;
-    place(v, d, w, p);
+    if (size == k_ && !closer(d, w, at(v, k_ - 1))) return;
+    int slot = 0;
+    while (slot < size && listed[slot] != component) ++slot;
+    if (slot < size && !closer(d, w, at(v, slot))) return;
+    if (slot == size) slot = size == k_ ? k_ - 1 : size++;
+    const int p = place(v, d, w, slot);
+    std::copy_backward(listed + p, listed + slot, listed + slot + 1);
+    listed[p] = component;
   }
 
  private:
-  // Writes (d, w) over entry p, shifting the entries between its sorted position and p.
-  void place(int64_t v, float d, int32_t w, int p) {
+  // Moves the entries farther than (d, w) up by one slot, from `slot` (the last entry, or one
+  // past the end, which is overwritten) down, and writes (d, w) in the gap. Returns its position.
+  int place(int64_t v, float d, int32_t w, int slot) {
     Neighbour* list = &entries_[v * k_];
+    int p = slot;
     for (; p > 0 && closer(d, w, list[p - 1]); --p) list[p] = list[p - 1];
     list[p] = {d, w};
     if (sizes_[v] == k_) thresholds_[v].store(list[k_ - 1].d, std::memory_order_relaxed);
+    return p;
   }
 
   int k_;
@@ -157,101 +167,139 @@ class UnionFind {
   std::vector<int32_t> parent_, size_;
 };
 
-// One worker's buffers: a distance tile, the column thresholds of a tile and a row's candidates.
+// One worker's buffers: a distance tile, the column thresholds of a tile, a row's filter flags
+// (padded to whole groups of 8) and candidates, and the components of the lists being rebuilt by
+// refresh.
 struct Scratch {
-  explicit Scratch(int64_t tile) : d(tile * tile), column_threshold(tile), hits(tile) {}
+  Scratch(int64_t tile, int k)
+      : d(tile * tile), column_threshold(tile), passed((tile + 7) / 8 * 8), hits(tile), listed(tile * k) {}
   std::vector<float> d;
   std::vector<float> column_threshold;
+  std::vector<uint8_t> passed;
   std::vector<Neighbour> hits;
+  std::vector<int32_t> listed;
 };
 
 // Runs work(item, scratch) for every item in [0, count) on at most `threads` threads. Each worker
 // owns one Scratch and pulls items from a shared counter, so scratch is allocated once per worker,
 // not once per item.
 template <class Work>
-void for_each_item(int64_t count, int64_t tile, int threads, Work&& work) {
+void for_each_item(int64_t count, int64_t tile, int k, int threads, Work&& work) {
   const int available = threads > 0 ? std::min(threads, pool_threads()) : pool_threads();
   const int64_t workers = std::min<int64_t>(available, count);
   std::atomic<int64_t> next{0};
   parallel_for(
       workers,
       [&](int64_t) {
-        Scratch scratch(tile);
+        Scratch scratch(tile, k);
         for (int64_t item; (item = next.fetch_add(1, std::memory_order_relaxed)) < count;)
           work(item, scratch);
       },
       threads);
 }
 
-// Offers every pair of one tile (rows r0.., columns c0.., r0 ≤ c0) to both endpoints' lists; a
-// diagonal tile (r0 == c0) offers only its pairs above the diagonal, so each pair is seen once.
+// Fills the lists of a diagonal block's rows from the block alone. The tile is symmetric, so one
+// task reads both halves and owns every list it writes: no locks. Afterwards the lists (of blocks
+// longer than k) are full, so the shared part of the pass starts with finite thresholds and few
+// of its candidates get past them.
+void seed_block(const DistanceSource& distances, int64_t r0, int64_t rows, Scratch& scratch,
+                NeighbourLists& lists) {
+  float* tile = scratch.d.data();
+  distances.tile(r0, rows, r0, rows, tile, rows);
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t v = r0 + r;
+    const float* row = tile + r * rows;
+    float threshold = kInf;
+    for (int64_t c = 0; c < rows; ++c)
+      if (row[c] <= threshold && c != r) {
+        lists.insert(v, row[c], static_cast<int32_t>(r0 + c));
+        threshold = lists.threshold(v);
+      }
+  }
+}
+
+// Offers every pair of an off-diagonal tile (rows r0.., columns c0.., r0 < c0) to both endpoints'
+// lists.
 void scan_tile(const DistanceSource& distances, int64_t r0, int64_t rows, int64_t c0, int64_t cols,
                Scratch& scratch, NeighbourLists& lists) {
   float* tile = scratch.d.data();
   float* column_threshold = scratch.column_threshold.data();
   Neighbour* hits = scratch.hits.data();
+  uint8_t* passed = scratch.passed.data();
   distances.tile(r0, rows, c0, cols, tile, cols);
   for (int64_t c = 0; c < cols; ++c) column_threshold[c] = lists.threshold(c0 + c);
+  std::fill(passed + cols, passed + scratch.passed.size(), 0);  // the last group's padding
 
-  constexpr int64_t kChunk = 16;
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t i = r0 + r;
     const float* row = tile + r * cols;
     const float row_threshold = lists.threshold(i);
     int64_t row_hits = 0;
-    for (int64_t c = r0 == c0 ? r + 1 : 0; c < cols; c += kChunk) {
-      const int64_t end = std::min(c + kChunk, cols);
-      // Almost every candidate fails both tests once the lists have filled: check a chunk in one
-      // branch-free (vectorised) sweep and look at single candidates only when one passes.
-      int pass = 0;
-      for (int64_t q = c; q < end; ++q) pass |= (row[q] <= row_threshold) | (row[q] <= column_threshold[q]);
-      if (!pass) continue;
-      for (int64_t q = c; q < end; ++q) {
-        const float d = row[q];
-        if (d <= row_threshold) hits[row_hits++] = {d, static_cast<int32_t>(c0 + q)};
-        if (d <= column_threshold[q]) {
+    const auto take = [&](int64_t begin, int64_t end) {
+      for (int64_t c = begin; c < end; ++c) {
+        const float d = row[c];
+        if (d <= row_threshold) hits[row_hits++] = {d, static_cast<int32_t>(c0 + c)};
+        if (d <= column_threshold[c]) {
           const Neighbour candidate{d, static_cast<int32_t>(i)};
-          lists.offer(c0 + q, &candidate, 1);
-          column_threshold[q] = lists.threshold(c0 + q);
+          lists.offer(c0 + c, &candidate, 1);
+          column_threshold[c] = lists.threshold(c0 + c);
         }
       }
+    };
+    // Almost every candidate fails both tests. Flag the row in one branch-free (vectorised) sweep,
+    // then look at single candidates only in the groups of 8 with a flag set.
+    for (int64_t c = 0; c < cols; ++c) passed[c] = (row[c] <= row_threshold) | (row[c] <= column_threshold[c]);
+    for (int64_t c = 0; c < cols; c += 8) {
+      uint64_t group;
+      std::memcpy(&group, passed + c, sizeof group);
+      if (group != 0) take(c, std::min(c + 8, cols));
     }
     if (row_hits > 0) lists.offer(i, hits, row_hits);  // one lock for the whole row
   }
 }
 
-// The tile pass: every pair i < j once, tile pairs (I ≤ J) spread over the threads.
-void scan_tiles(const DistanceSource& distances, int64_t tile, int threads, NeighbourLists& lists) {
+// The tile pass: every pair i < j once. First the diagonal blocks, one task each, seed the lists;
+// then the tile pairs I < J run in order of J − I, so that tasks running at the same time mostly
+// touch different blocks' lists (fewer lock collisions and cache lines moving between cores).
+void scan_tiles(const DistanceSource& distances, int64_t tile, int k, int threads, NeighbourLists& lists) {
   const int64_t n = distances.size();
   const int64_t blocks = (n + tile - 1) / tile;
-  // The counter walks the whole blocks × blocks grid, column by column, and skips the lower half:
-  // simpler than inverting the triangle numbering, and a skip costs one increment.
-  for_each_item(blocks * blocks, tile, threads, [&](int64_t item, Scratch& scratch) {
-    const int64_t row_block = item % blocks, column_block = item / blocks;
-    if (row_block > column_block) return;
+  for_each_item(blocks, tile, k, threads, [&](int64_t block, Scratch& scratch) {
+    const int64_t r0 = block * tile;
+    seed_block(distances, r0, std::min(tile, n - r0), scratch, lists);
+  });
+  // Item (J − I − 1)·blocks + I; the counter walks the whole grid and skips pairs past the last
+  // block, simpler than inverting a triangular numbering, and a skip costs one increment.
+  for_each_item((blocks - 1) * blocks, tile, k, threads, [&](int64_t item, Scratch& scratch) {
+    const int64_t row_block = item % blocks, column_block = row_block + item / blocks + 1;
+    if (column_block >= blocks) return;
     const int64_t r0 = row_block * tile, c0 = column_block * tile;
-    scan_tile(distances, r0, std::min(tile, n - r0), c0, std::min(tile, n - c0), scratch, lists);
+    scan_tile(distances, r0, tile, c0, std::min(tile, n - c0), scratch, lists);
   });
 }
 
 // Rebuilds the lists of the `stale` vertices (ascending) from the vertices outside their own
-// components, keeping the nearest vertex of each of the k nearest other components. A list of
+// components, keeping the nearest vertex of each of the k nearest other components. A list of the
 // plain k nearest outside vertices would often lie in one neighbouring cluster and run out again
 // at the next merge; this one lasts k merges. It stays exact: later components are unions of
-// today's, so every vertex now outside is in a listed component, whose entry is at least as
-// close, or in an unlisted one, beyond the last entry. The source computes contiguous row ranges only, so stale vertices close together
-// share one tile row range (spans of at most `tile` rows, gaps of at most kRefreshGap rows); the
-// spans run in parallel, each writing only its own vertices' lists.
+// today's, so a vertex now outside is in a listed component, whose entry is at least as close, or
+// in an unlisted one, beyond the last entry.
+//
+// The source computes contiguous row ranges only, so stale vertices close together share one row
+// range (spans of at most `tile` rows, gaps of at most kRefreshGap rows). The spans run in
+// parallel, each writing only its own vertices' lists.
 void refresh(const DistanceSource& distances, const std::vector<int32_t>& stale,
              const std::vector<int32_t>& component, int64_t tile, int threads, NeighbourLists& lists) {
   const int64_t n = distances.size();
+  const int k = lists.k();
   std::vector<size_t> span_starts;  // indices into `stale`
   for (size_t s = 0; s < stale.size(); ++s)
     if (s == 0 || stale[s] - stale[s - 1] > kRefreshGap || stale[s] - stale[span_starts.back()] >= tile)
       span_starts.push_back(s);
   span_starts.push_back(stale.size());
 
-  for_each_item(static_cast<int64_t>(span_starts.size()) - 1, tile, threads, [&](int64_t span, Scratch& scratch) {
+  const int64_t spans = static_cast<int64_t>(span_starts.size()) - 1;
+  for_each_item(spans, tile, k, threads, [&](int64_t span, Scratch& scratch) {
     const size_t first = span_starts[span], last = span_starts[span + 1];
     const int64_t r0 = stale[first], rows = stale[last - 1] - r0 + 1;
     for (size_t s = first; s < last; ++s) lists.clear(stale[s]);
@@ -261,11 +309,12 @@ void refresh(const DistanceSource& distances, const std::vector<int32_t>& stale,
       for (size_t s = first; s < last; ++s) {
         const int32_t v = stale[s];
         const float* row = scratch.d.data() + (v - r0) * cols;
+        int32_t* listed = scratch.listed.data() + (s - first) * k;
         float threshold = lists.threshold(v);
         for (int64_t q = 0; q < cols; ++q) {
           const int32_t w = static_cast<int32_t>(c0 + q);
           if (row[q] <= threshold && component[w] != component[v]) {
-            lists.insert_one_per_component(v, row[q], w, component);
+            lists.insert_one_per_component(v, row[q], w, component[w], listed);
             threshold = lists.threshold(v);
           }
         }
@@ -368,7 +417,7 @@ H0Pairs persistence_h0_tuned(const DistanceSource& distances, int threads, int64
   if (n < 2) return out;
   tile = std::min(tile, n);
   NeighbourLists lists(n, static_cast<int>(std::min<int64_t>(k, n - 1)));
-  scan_tiles(distances, tile, threads, lists);
+  scan_tiles(distances, tile, lists.k(), threads, lists);
   std::vector<Edge> edges = SpanningForest(distances, lists, tile, threads).tree();
   std::sort(edges.begin(), edges.end());
 
@@ -382,8 +431,10 @@ H0Pairs persistence_h0_tuned(const DistanceSource& distances, int threads, int64
   return out;
 }
 
-// k = 16 (measured at n = 4096, 512-d Gaussian: no refreshes, and the list upkeep in the tile pass
-// is cheaper than with 32); tiles of 256 rows keep a tile per thread in L2 and the GEMM efficient.
+// k = 16: at n = 4096 no refreshes on Gaussian, uniform and normalised 512-d points nor on 3-d
+// points, where k = 8 already needs a few; k = 32 avoids the few left (clusters of ~8 points) but
+// makes the list upkeep in the tile pass almost twice as expensive. Tiles of 256 rows keep a
+// tile per thread in L2 and give the GEMM long panels.
 H0Pairs persistence_h0(const DistanceSource& distances, int threads) {
   return persistence_h0_tuned(distances, threads, kTile, kNeighbours);
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstring>
 #include <cstdlib>
 #include <memory>
 #include <new>
@@ -85,12 +86,31 @@ bool cblas_fits(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, int
 }
 #endif
 
-// One block on the calling thread, by the configured backend; m, n, k ≥ 1, alpha ≠ 0.
+#ifdef TOPOFR_HAVE_OPENBLAS
+// OpenBLAS, unless the builtin kernel is the faster one here: where the CPU has AVX-512 but
+// OpenBLAS does not use it (0.3.21 runs its Haswell AVX2 kernels on Zen 4/5), the builtin AVX-512
+// kernel measured 240 GFLOP/s against OpenBLAS's 125 (one core, 4096×4096×512, bench/RESULTS.md).
+// TOPOFR_GEMM=openblas|builtin overrides the choice (tests use it to cover both paths).
+bool use_openblas() {
+  static const bool chosen = [] {
+    if (const char* env = std::getenv("TOPOFR_GEMM")) {
+      if (std::strcmp(env, "openblas") == 0) return true;
+      if (std::strcmp(env, "builtin") == 0) return false;
+    }
+    const std::string core = openblas_get_corename();
+    const bool openblas_avx512 = core == "SkylakeX" || core == "Cooperlake" || core == "SapphireRapids";
+    return openblas_avx512 || std::strcmp(isa().name, "avx512") != 0;
+  }();
+  return chosen;
+}
+#endif
+
+// One block on the calling thread, by the chosen backend; m, n, k ≥ 1, alpha ≠ 0.
 void gemm_block(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                 const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
                 int64_t ldc) {
 #ifdef TOPOFR_HAVE_OPENBLAS
-  if (cblas_fits(trans_a, trans_b, m, n, k, lda, ldb, ldc)) {
+  if (use_openblas() && cblas_fits(trans_a, trans_b, m, n, k, lda, ldb, ldc)) {
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
                 trans_b ? CblasTrans : CblasNoTrans, int(m), int(n), int(k), alpha, a, int(lda), b,
                 int(ldb), beta, c, int(ldc));
@@ -156,15 +176,17 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
 }
 
 std::string sgemm_backend() {
+  const std::string builtin = std::string("builtin (") + isa().name + ")";
 #ifdef TOPOFR_HAVE_OPENBLAS
   // openblas_get_config() reads e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Zen SINGLE_THREADED".
-  std::string config = openblas_get_config();
-  size_t start = config.find(' ');
+  const std::string config = openblas_get_config();
+  const size_t start = config.find(' ');
   std::string version;
   if (start != std::string::npos) version = config.substr(start + 1, config.find(' ', start + 1) - start - 1);
-  return "openblas " + version + " (" + openblas_get_corename() + ")";
+  const std::string openblas = "openblas " + version + " (" + openblas_get_corename() + ")";
+  return use_openblas() ? openblas : builtin + ", faster here than linked " + openblas;
 #else
-  return std::string("builtin (") + isa().name + ")";
+  return builtin;
 #endif
 }
 

@@ -26,7 +26,7 @@ namespace {
 
 // Output tile 128×128, computed by 256 threads that each own an 8×8 micro-tile: 64 accumulators in
 // registers, and per k-step 8 + 8 operands read from shared memory (four 128-bit loads) feed 64 FMAs,
-// which keeps the FMA pipes, not shared memory, the limit. 16 KiB of shared memory and ≤ 128
+// which keeps the FMA pipes, not shared memory, the limit. 16.5 KiB of shared memory and ≤ 128
 // registers per thread let two blocks share an SM on every target (sm_75 … sm_90), so one block's
 // __syncthreads and epilogue overlap the other's FMAs.
 constexpr int kTile = 128;
@@ -60,8 +60,9 @@ __device__ __forceinline__ void tile_of_block(int64_t b, int& bi, int& bj) {
   bi = static_cast<int>(b - j * (j + 1) / 2);
 }
 
-// Per-row quantity of the epilogue: |x|² for (squared) euclidean, 1/|x| for cosine. One warp per row.
-// Under cosine a zero row is reported through first_zero (the lowest such row wins).
+// Per-row quantity of the epilogue: |x|² for (squared) euclidean, 1/|x| for cosine, each rounded as
+// the CPU rounds it (the sum in double, then float). One warp per row; n·dim double FMAs are cheap even
+// where double is slow. Under cosine a zero row is reported through first_zero (the lowest one wins).
 template <Metric M>
 __global__ void row_norms(const float* __restrict__ x, int64_t ldx, int n, float* __restrict__ per_row,
                           int* __restrict__ first_zero) {
@@ -69,21 +70,22 @@ __global__ void row_norms(const float* __restrict__ x, int64_t ldx, int n, float
   const int lane = threadIdx.x & 31;
   if (row >= n) return;  // uniform per warp, so the shuffles below always see a full warp
   const float4* r = reinterpret_cast<const float4*>(x + static_cast<int64_t>(row) * ldx);
-  float sum = 0.0f;
+  double sum = 0.0;
   for (int64_t k = lane; k < ldx / 4; k += 32) {
     const float4 v = __ldg(r + k);
-    sum = fmaf(v.x, v.x, sum);
-    sum = fmaf(v.y, v.y, sum);
-    sum = fmaf(v.z, v.z, sum);
-    sum = fmaf(v.w, v.w, sum);
+    sum = fma(double(v.x), double(v.x), sum);
+    sum = fma(double(v.y), double(v.y), sum);
+    sum = fma(double(v.z), double(v.z), sum);
+    sum = fma(double(v.w), double(v.w), sum);
   }
   for (int offset = 16; offset > 0; offset >>= 1) sum += __shfl_xor_sync(kFullWarp, sum, offset);
   if (lane != 0) return;
+  const float norm2 = static_cast<float>(sum);
   if constexpr (M == Metric::Cosine) {
-    per_row[row] = sum > 0.0f ? 1.0f / sqrtf(sum) : 0.0f;
-    if (sum == 0.0f) atomicMin(first_zero, row);
+    if (sum == 0.0) atomicMin(first_zero, row);
+    per_row[row] = 1.0f / sqrtf(norm2);
   } else {
-    per_row[row] = sum;
+    per_row[row] = norm2;
   }
 }
 
@@ -99,11 +101,18 @@ __device__ float direct_distance(const float* __restrict__ x, int64_t ldx, const
     si = per_row[i];
     sj = per_row[j];
   }
-  // __fmul_rn is never contracted into an FMA: identical rows must give identical normalized
-  // coordinates, hence exactly 0 (an FMA would leave the rounding error of one product).
+  // Cosine: a·si − b·sj with one rounding of the difference itself (p + e = b·sj exactly), not of
+  // each product, whose rounding errors (≈ ε·|a·si|) would swamp a difference near 0. Identical
+  // rows give exactly 0. The rounding of si and sj themselves only rescales the unit vectors, which
+  // moves ½|x̂ − ŷ|² by a relative ε (plus ε² absolute).
   auto diff = [&](float a, float b) {
-    if constexpr (M == Metric::Cosine) return __fmul_rn(a, si) - __fmul_rn(b, sj);
-    else return a - b;
+    if constexpr (M == Metric::Cosine) {
+      const float p = __fmul_rn(b, sj);
+      const float e = fmaf(b, sj, -p);
+      return fmaf(a, si, -p) - e;
+    } else {
+      return a - b;
+    }
   };
   float sum = 0.0f;
   for (int64_t k = lane; k < ldx / 4; k += 32) {
@@ -134,7 +143,7 @@ __global__ void __launch_bounds__(kThreads, 2)
   const int row0 = bi * kTile, col0 = bj * kTile;
   const int tid = threadIdx.x, tx = tid & 15, ty = tid >> 4, lane = tid & 31;
 
-  // Loading: thread t fetches k-quarter (t & 1) of row t/2 of each operand, one float4 per stage.
+  // Loading: per stage, thread t fetches k-values (t & 1)·4 … +3 of row t/2 of each operand (one float4).
   const int load_row = tid >> 1, load_k = (tid & 1) * 4;
   const float4* ga = reinterpret_cast<const float4*>(x + static_cast<int64_t>(row0 + load_row) * ldx + load_k);
   const float4* gb = reinterpret_cast<const float4*>(x + static_cast<int64_t>(col0 + load_row) * ldx + load_k);
@@ -181,8 +190,11 @@ __global__ void __launch_bounds__(kThreads, 2)
     __syncthreads();
   }
 
-  // Epilogue: dot products → distances, in place. Pairs whose identity cancels are only flagged here
-  // and recomputed below, so the common path stays branch-free.
+  // Epilogue: dot products → distances, in place, with the CPU's expressions and roundings (each dot
+  // product is the same sequential FMA chain over k as the CPU's builtin kernel, so where the CPU
+  // uses FMA the results agree bitwise). Pairs whose identity cancels are only flagged here and
+  // recomputed below, so the common path stays branch-free; `!(v > t)` also sends NaN there, as
+  // on the CPU.
   const bool diagonal = bi == bj;
   float pi[kMicro], pj[kMicro];
 #pragma unroll
@@ -198,12 +210,12 @@ __global__ void __launch_bounds__(kThreads, 2)
       float v;
       bool lost;
       if constexpr (M == Metric::Cosine) {
-        v = 1.0f - acc[r][c] * pi[r] * pj[c];
-        lost = v <= 0.125f;
+        v = 1.0f - __fmul_rn(acc[r][c], __fmul_rn(pi[r], pj[c]));  // _rn: not contracted, like the CPU
+        lost = !(v > 0.125f);
       } else {
         const float norms = pi[r] + pj[c];
         v = norms - 2.0f * acc[r][c];
-        lost = v <= 0.125f * norms;  // also every v ≤ 0: no negative square survives
+        lost = !(v > 0.125f * norms);  // also every v ≤ 0: no negative square survives
         if constexpr (M == Metric::Euclidean) v = sqrtf(fmaxf(v, 0.0f));
       }
       if (lost) cancels |= 1ull << (r * kMicro + c);

@@ -12,26 +12,25 @@ const script = (name: string): string => fileURLToPath(new URL(`../../bench/anch
 const PYTHONS = ['python3', '/usr/bin/python3'];
 const ANCHOR_TIMEOUT_MS = 600_000;
 
-interface Probe { python?: string; reason: string }
+type Probe = { python: string } | { reason: string };
 const probes = new Map<string, Probe>();
 
 /** The first python3 that can import `module`, or why none can (memoized per module). */
 function findPython(module: string): Probe {
-  let probe = probes.get(module);
-  if (!probe) {
-    const why: string[] = [];
-    probe = { reason: '' };
-    for (const py of PYTHONS) {
-      const r = spawnSync(py, ['-c', `import ${module}`], { encoding: 'utf8' });
-      if (r.status === 0) {
-        probe = { python: py, reason: '' };
-        break;
-      }
-      why.push(`${py}: ${r.error ? r.error.message : lastLine(r.stderr)}`);
+  const cached = probes.get(module);
+  if (cached) return cached;
+  const why: string[] = [];
+  let probe: Probe | undefined;
+  for (const py of PYTHONS) {
+    const r = spawnSync(py, ['-c', `import ${module}`], { encoding: 'utf8' });
+    if (r.status === 0) {
+      probe = { python: py };
+      break;
     }
-    if (!probe.python) probe.reason = `no python3 with ${module} (${why.join('; ')})`;
-    probes.set(module, probe);
+    why.push(`${py}: ${r.error ? r.error.message : lastLine(r.stderr)}`);
   }
+  probe ??= { reason: `no python3 with ${module} (${why.join('; ')})` };
+  probes.set(module, probe);
   return probe;
 }
 
@@ -41,11 +40,11 @@ type ScriptOutcome = { json: Record<string, unknown> } | { result: AnchorResult 
 
 /** Runs a python anchor script and parses its single JSON line, or says why it could not. */
 function runPython(module: string, name: string, file: string, args: string[]): ScriptOutcome {
-  const { python, reason } = findPython(module);
+  const probe = findPython(module);
+  if ('reason' in probe) return { result: { name, status: 'unavailable', reason: probe.reason } };
   const path = script(file);
-  if (!python) return { result: { name, status: 'unavailable', reason } };
   if (!existsSync(path)) return { result: { name, status: 'unavailable', reason: `${path} not found` } };
-  const r = spawnSync(python, [path, ...args], { encoding: 'utf8', timeout: ANCHOR_TIMEOUT_MS, maxBuffer: 1 << 20 });
+  const r = spawnSync(probe.python, [path, ...args], { encoding: 'utf8', timeout: ANCHOR_TIMEOUT_MS, maxBuffer: 1 << 20 });
   if (r.status !== 0) {
     const how = r.error?.message ?? (r.signal ? `killed by ${r.signal}` : lastLine(r.stderr));
     return { result: { name, status: 'failed', reason: `${file}: ${how}` } };
@@ -88,8 +87,9 @@ export function ripserAnchor(textFile: string, runs: number): AnchorResult {
   if ('result' in outcome) return outcome.result;
   const out = outcome.json;
   if (out.status !== 'ok') {
+    const after = typeof out.wall_ms === 'number' ? ` after ${(out.wall_ms / 1000).toFixed(2)} s` : '';
     const stderr = out.stderr ? `: ${String(out.stderr)}` : '';
-    return { name, status: 'failed', reason: `ripser ${String(out.reason)}${stderr}`, peak_rss_mb: out.peak_rss_mb as number | undefined };
+    return { name, status: 'failed', reason: `ripser ${String(out.reason)}${after}${stderr}`, peak_rss_mb: out.peak_rss_mb as number | undefined };
   }
   return {
     name,

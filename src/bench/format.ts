@@ -26,7 +26,7 @@ export function formatRows(rows: readonly BenchRow[]): string {
   const details = rows.flatMap((r) =>
     r.anchors.map((a) => {
       if (a.status !== 'ok') return `  ${r.case} ← ${a.name}: ${a.status}: ${a.reason ?? ''}`;
-      const parts = a.parts_ms ? ` (${Object.entries(a.parts_ms).map(([k, v]) => `${k} ${ms(v)}`).join(' + ')})` : '';
+      const parts = a.parts_ms ? ` (part medians: ${Object.entries(a.parts_ms).map(([k, v]) => `${k} ${ms(v)}`).join(', ')})` : '';
       return `  ${r.case} ← ${a.name}: median ${ms(a.median_ms!)} ms${parts}, min ${ms(a.min_ms!)}, max ${ms(a.max_ms!)}, ${a.runs} runs, peak RSS ${a.peak_rss_mb!.toFixed(0)} MB, speed-up ${a.ratio!.toFixed(2)}×`;
     }),
   );

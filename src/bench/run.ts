@@ -30,12 +30,9 @@ function inputs(dir: string) {
       const points = gaussianPoints(spec.n, spec.dim, SEED);
       const binary = dataFileName(dir, spec.n, spec.dim, SEED, 'f32');
       writeBinary(binary, points);
+      const textPath = dataFileName(dir, spec.n, spec.dim, SEED, 'txt');
       let text: Promise<string> | undefined;
-      files = {
-        binary,
-        text: () => (text ??= (async (path: string) => (await writePointCloudText(path, points), path))(
-          dataFileName(dir, spec.n, spec.dim, SEED, 'txt'))),
-      };
+      files = { binary, text: () => (text ??= writePointCloudText(textPath, points).then(() => textPath)) };
       made.set(key, files);
     }
     return files;

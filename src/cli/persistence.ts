@@ -124,7 +124,7 @@ function barcodeFromMst(
   const barcode: Dim0Barcode = { n, header, threshold, deaths: [], deathEdges: [], essential: n > 0 ? 1 : 0 };
   for (const k of order) {
     const death = deaths[k];
-    if (!(death <= cutoff)) barcode.essential++;
+    if (!(death <= cutoff) || death === Infinity) barcode.essential++; // Infinity: no edge at all
     else if (death !== 0) {
       barcode.deaths.push(death);
       barcode.deathEdges.push([h0.edges[2 * k], h0.edges[2 * k + 1]]);
@@ -170,7 +170,7 @@ export function computeDim0(input: RipserInput, options: Dim0Options = {}): Dim0
   const stats = denseStatistics(matrix, threshold ?? Infinity);
   if (input.readerAppendsZero) {
     stats.min = Math.min(stats.min, 0);
-    if (threshold === undefined || threshold >= 0) stats.entriesWithin++;
+    stats.entriesWithin++; // thresholds are ≥ 0
   }
   const header = [valueRangeLine(stats.min, stats.maxFinite)];
   if (threshold === undefined) {
@@ -193,19 +193,15 @@ export function formatRipserText(barcode: Dim0Barcode): string {
 /** One JSON object; essential classes have death null and no death edge. Values are the
  *  shortest decimals that read back as the same float32. */
 export function formatJson(barcode: Dim0Barcode): string {
-  const essentials = Array.from({ length: barcode.essential }, () => null);
-  return `${JSON.stringify({
-    n: barcode.n,
-    threshold: barcode.threshold === null ? null : shortestFloat32(barcode.threshold),
-    barcodes: [
-      {
-        dim: 0,
-        births: [...barcode.deaths, ...essentials].map(() => 0),
-        deaths: [...barcode.deaths.map(shortestFloat32), ...essentials],
-        deathEdges: [...barcode.deathEdges, ...essentials],
-      },
-    ],
-  })}\n`;
+  const essentials: null[] = new Array<null>(barcode.essential).fill(null);
+  const h0 = {
+    dim: 0,
+    births: new Array<number>(barcode.deaths.length + barcode.essential).fill(0),
+    deaths: [...barcode.deaths.map(shortestFloat32), ...essentials],
+    deathEdges: [...barcode.deathEdges, ...essentials],
+  };
+  const threshold = barcode.threshold === null ? null : shortestFloat32(barcode.threshold);
+  return `${JSON.stringify({ n: barcode.n, threshold, barcodes: [h0] })}\n`;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ const isDigit = (c: number): boolean => c >= ZERO && c <= NINE;
 const isBlank = (c: number): boolean => c === SPACE || c === TAB || c === CR || c === VT || c === FF;
 
 /** Powers of ten that are exact doubles: m·10^k and m/10^k with m < 2^53 then round once. */
-const EXACT_POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => 10 ** k);
+const EXACT_POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
 const MAX_FAST_DIGITS = 15;
 
 /**

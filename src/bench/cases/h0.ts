@@ -34,7 +34,7 @@ export const h0Family: CaseFamily = {
     const rel = Math.abs(ours - theirs) / theirs;
     return {
       fields: { mst_weight_rel_diff: rel },
-      note: `MST weight ${ours.toFixed(2)}, scipy's ±${rel.toExponential(1)}`,
+      note: `MST weight ${ours.toFixed(2)} (rel. diff. to scipy ${rel.toExponential(1)})`,
     };
   },
 };
