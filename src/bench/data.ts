@@ -4,31 +4,12 @@ import { readFileSync, writeFileSync, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import type { PointCloud } from '../types.js';
+import { gaussian, mulberry32 } from '../util/random.js';
 
-/** mulberry32: small, fast and seedable; the bench needs reproducibility, not crypto quality. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** n×dim standard normal points (Box–Muller), float32, row-major. */
+/** n×dim standard normal points, float32, row-major. */
 export function gaussianPoints(n: number, dim: number, seed: number): PointCloud {
-  const next = mulberry32(seed);
-  const data = new Float32Array(n * dim);
-  for (let i = 0; i < data.length; i += 2) {
-    const u = 1 - next(); // (0, 1]: log stays finite
-    const r = Math.sqrt(-2 * Math.log(u));
-    const t = 2 * Math.PI * next();
-    data[i] = r * Math.cos(t);
-    if (i + 1 < data.length) data[i + 1] = r * Math.sin(t);
-  }
-  return { data, n, dim };
+  const normal = gaussian(mulberry32(seed));
+  return { data: Float32Array.from({ length: n * dim }, normal), n, dim };
 }
 
 export function writeBinary(path: string, points: PointCloud): void {

@@ -1,25 +1,11 @@
 // Independent float64 references for the tests: written straight from the definitions, slow and obvious.
+import { gaussian, mulberry32 } from '../../src/util/random.js';
 
-/** Seeded PRNG (mulberry32) so every randomised test is reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function gaussian(random: () => number): number {
-  const u = Math.max(random(), 1e-300);
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
-}
+/** Seeded, so every randomised test is reproducible. */
+export const rng = mulberry32;
 
 export function randomPoints(n: number, dim: number, seed: number): Float32Array {
-  const random = rng(seed);
-  return Float32Array.from({ length: n * dim }, () => gaussian(random));
+  return Float32Array.from({ length: n * dim }, gaussian(mulberry32(seed)));
 }
 
 export type OracleMetric = 'euclidean' | 'sqeuclidean' | 'cosine';
