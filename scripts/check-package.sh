@@ -9,7 +9,8 @@ ls -l prebuilds/linux-x64/
 TARBALL=$PWD/$(npm pack --silent | tail -1)
 CONSUMER=$(mktemp -d)
 trap 'rm -rf "$CONSUMER" "$TARBALL"' EXIT
-tar -tzf "$TARBALL" | grep -qE 'package/prebuilds/linux-x64/[^/]+\.node$'
+CONTENTS=$(tar -tzf "$TARBALL")   # not piped into grep -q: with pipefail, tar's SIGPIPE would fail the step
+grep -qE 'package/prebuilds/linux-x64/[^/]+\.node$' <<<"$CONTENTS"
 cd "$CONSUMER"
 npm init -y >/dev/null
 npm install --ignore-scripts --no-audit --no-fund "$TARBALL"
