@@ -2,5 +2,17 @@
 export { capabilities } from './capabilities.js';
 export { pairwiseDistances, pairwiseDistancesAsync, type DistanceOptions } from './ops/distances.js';
 export { persistenceH0, persistenceH0Async, type H0Options } from './ops/h0.js';
+export { ripsPersistence, ripsPersistenceSync, type RipsOptions } from './ops/rips.js';
 export { TopofrError, TopofrRangeError, TopofrTypeError, type TopofrErrorCode } from './errors.js';
-export type { Capabilities, Device, DistanceMatrix, H0Result, Metric, PointCloud } from './types.js';
+export type {
+  Barcode,
+  Capabilities,
+  Device,
+  DistanceMatrix,
+  H0Result,
+  LowerDistanceMatrix,
+  Metric,
+  PointCloud,
+  RipsInput,
+  SparseDistances,
+} from './types.js';

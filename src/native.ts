@@ -5,14 +5,20 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TopofrError } from './errors.js';
+import type { NativeRipsInput } from './ops/rips.js';
+import type { Barcode } from './types.js';
 
 export interface NativeAddon {
   pairwiseDistances(points: Float32Array, n: number, dim: number, metric: string, device: string, threads: number, async: false): Float32Array;
   pairwiseDistances(points: Float32Array, n: number, dim: number, metric: string, device: string, threads: number, async: true): Promise<Float32Array>;
+  /** Ripser's own Euclidean distances (float32 sums in coordinate order), Ripser's lower-triangle layout. */
+  ripserEuclideanLower(points: Float32Array, n: number, dim: number): Float32Array;
   persistenceH0Points(points: Float32Array, n: number, dim: number, metric: string, threads: number, async: false): RawH0;
   persistenceH0Points(points: Float32Array, n: number, dim: number, metric: string, threads: number, async: true): Promise<RawH0>;
   persistenceH0Matrix(matrix: Float32Array, n: number, threads: number, async: false): RawH0;
   persistenceH0Matrix(matrix: Float32Array, n: number, threads: number, async: true): Promise<RawH0>;
+  ripsPersistence(input: NativeRipsInput, maxDim: number, threshold: number, modulus: number, threads: number, async: false, metric: string): Barcode[];
+  ripsPersistence(input: NativeRipsInput, maxDim: number, threshold: number, modulus: number, threads: number, async: true, metric: string): Promise<Barcode[]>;
   sgemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, lda: number,
     b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number): void;
   capabilities(): { cuda: { compiled: boolean; deviceCount: number; name?: string; error?: string }; threads: number; blas: string };

@@ -28,3 +28,31 @@ export interface Capabilities {
   threads: number;
   blas: string;
 }
+
+/** Ripser's compressed lower-triangular matrix: row i holds d(i,0) … d(i,i−1); n(n−1)/2 values. */
+export interface LowerDistanceMatrix {
+  lower: Float32Array;
+  n: number;
+}
+
+/** Sparse distances: edges (i[k], j[k]) of length d[k] on n vertices; absent pairs are not edges. */
+export interface SparseDistances {
+  n: number;
+  i: Int32Array;
+  j: Int32Array;
+  d: Float32Array;
+}
+
+export type RipsInput = PointCloud | DistanceMatrix | LowerDistanceMatrix | SparseDistances;
+
+/** The intervals of one dimension, in the engine's order (zero-length intervals are left out). */
+export interface Barcode {
+  dim: number;
+  births: Float32Array;
+  /** Infinity for an essential class. */
+  deaths: Float32Array;
+  /** 2 per interval: the vertex pair (u < v) whose distance is the birth; −1, −1 in dimension 0. */
+  birthEdges: Int32Array;
+  /** 2 per interval: the vertex pair whose distance is the death; −1, −1 when essential. */
+  deathEdges: Int32Array;
+}

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ripserSections } from './support/rips-oracle.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const MAIN = join(ROOT, 'dist', 'cli', 'main.js');
@@ -15,63 +16,63 @@ function topofr(args: string[], input?: string | Buffer): { status: number | nul
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** Ripser's text up to (not including) "persistence intervals in dim 1:". */
-function dim0Part(text: string): { header: string[]; intervals: string[] } {
-  const lines = text.split('\n');
-  const start = lines.indexOf('persistence intervals in dim 0:');
-  expect(start, 'no dim 0 section').toBeGreaterThanOrEqual(0);
-  let end = lines.indexOf('persistence intervals in dim 1:');
-  if (end < 0) end = lines.at(-1) === '' ? lines.length - 1 : lines.length;
-  return { header: lines.slice(0, start), intervals: lines.slice(start + 1, end).sort() };
-}
-
-function expectSameDim0(ours: string, ripserFile: string): void {
-  const expected = dim0Part(readFileSync(fixture(ripserFile), 'utf8'));
-  const actual = dim0Part(ours);
-  expect(actual.header).toEqual(expected.header);
-  expect(actual.intervals).toEqual(expected.intervals);
-}
+const ripserText = (file: string): string => readFileSync(fixture(file), 'utf8');
 
 beforeAll(() => {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` before the CLI tests`);
 });
 
-describe('topofr persistence reproduces Ripser 1.2.1 in dimension 0', () => {
+describe('topofr persistence reproduces Ripser 1.2.1 byte for byte, every dimension', () => {
   // [what, our arguments, Ripser's output file]. The *.barcode.txt files are Ripser 1.2.1 built
   // from source; they were made with Ripser's real default format, "distance" (see README.md).
-  // The *.debian-ripser.dim0.txt files are Debian's ripser 1.2.1-3 (the dim-0 part).
+  // The *.debian-ripser*.txt files are Debian's ripser 1.2.1-3. Within a dimension Ripser prints
+  // in its reduction order (descending births; ties by simplex index), which we reproduce.
   const cases: [string, string[], string][] = [
-    ['sphere_3_192, default format', ['sphere_3_192.lower_distance_matrix'], 'sphere_3_192.dim2.barcode.txt'],
-    ['sphere_3_192 as distance', ['sphere_3_192.lower_distance_matrix', '--format', 'distance'], 'sphere_3_192.dim2.barcode.txt'],
-    ['o3_1024 point cloud, threshold 1.8', ['o3_1024.txt', '--format', 'point-cloud', '--threshold', '1.8'], 'o3_1024.dim3.thr1.8.barcode.txt'],
-    ['random16 as distance', ['random16.lower_distance_matrix', '--format', 'distance'], 'random16.dim7.barcode.txt'],
-    ['projective_plane lower-distance', ['projective_plane.lower_distance_matrix'], 'projective_plane.dim2.barcode.txt'],
-    ['projective_plane CSV as distance', ['projective_plane.csv', '--format', 'distance'], 'projective_plane.dim2.barcode.txt'],
-    ['o3_1024 point cloud, enclosing radius', ['o3_1024.txt', '--format', 'point-cloud'], 'o3_1024.point-cloud.debian-ripser.dim0.txt'],
-    ['random16 lower-distance', ['random16.lower_distance_matrix', '--format', 'lower-distance'], 'random16.lower-distance.debian-ripser.dim0.txt'],
-    ['random16 lower-distance, threshold 50', ['random16.lower_distance_matrix', '--threshold', '50'], 'random16.lower-distance.thr50.debian-ripser.dim0.txt'],
-    ['random16 upper-distance', ['random16.upper_distance_matrix', '--format', 'upper-distance'], 'random16.upper-distance.debian-ripser.dim0.txt'],
-    ['random16 sparse', ['random16.sparse.txt', '--format', 'sparse'], 'random16.sparse.debian-ripser.dim0.txt'],
-    ['random16 sparse, threshold 30', ['random16.sparse.txt', '--format', 'sparse', '--threshold', '30'], 'random16.sparse.thr30.debian-ripser.dim0.txt'],
+    ['sphere_3_192, default format, dim 2', ['sphere_3_192.lower_distance_matrix', '--dim', '2'], 'sphere_3_192.dim2.barcode.txt'],
+    ['sphere_3_192 as distance, dim 2', ['sphere_3_192.lower_distance_matrix', '--format', 'distance', '--dim', '2'], 'sphere_3_192.dim2.barcode.txt'],
+    ['o3_1024 point cloud, threshold 1.8, dim 3', ['o3_1024.txt', '--format', 'point-cloud', '--threshold', '1.8', '--dim', '3'], 'o3_1024.dim3.thr1.8.barcode.txt'],
+    ['random16 as distance (15 points), dim 7', ['random16.lower_distance_matrix', '--format', 'distance', '--dim', '7'], 'random16.dim7.barcode.txt'],
+    ['projective_plane lower-distance, Z/2, dim 2', ['projective_plane.lower_distance_matrix', '--dim', '2'], 'projective_plane.dim2.barcode.txt'],
+    ['projective_plane lower-distance, Z/3, dim 2', ['projective_plane.lower_distance_matrix', '--dim', '2', '--modulus', '3'], 'projective_plane.dim2.mod3.debian-ripser-coeff.txt'],
+    ['projective_plane CSV as distance, dim 2', ['projective_plane.csv', '--format', 'distance', '--dim', '2'], 'projective_plane.dim2.barcode.txt'],
+    ['projective_plane CSV as distance, default dim 1', ['projective_plane.csv', '--format', 'distance'], 'projective_plane.csv.debian-ripser.dim1.txt'],
+    ['o3_1024 point cloud, enclosing radius', ['o3_1024.txt', '--format', 'point-cloud'], 'o3_1024.point-cloud.debian-ripser.dim1.txt'],
+    ['random16 lower-distance', ['random16.lower_distance_matrix', '--format', 'lower-distance'], 'random16.lower-distance.debian-ripser.dim1.txt'],
+    ['random16 lower-distance, threshold 50', ['random16.lower_distance_matrix', '--threshold', '50'], 'random16.lower-distance.thr50.debian-ripser.dim1.txt'],
+    ['random16 lower-distance, threshold 30', ['random16.lower_distance_matrix', '--threshold', '30'], 'random16.lower-distance.thr30.debian-ripser.dim1.txt'],
+    ['random16 lower-distance, ratio 1.2, dim 2', ['random16.lower_distance_matrix', '--ratio', '1.2', '--dim', '2'], 'random16.lower-distance.ratio1.2.debian-ripser.dim2.txt'],
+    ['random16 upper-distance', ['random16.upper_distance_matrix', '--format', 'upper-distance'], 'random16.upper-distance.debian-ripser.dim1.txt'],
+    ['random16 sparse', ['random16.sparse.txt', '--format', 'sparse'], 'random16.sparse.debian-ripser.dim1.txt'],
   ];
   it.each(cases)('%s', (_, args, ripserFile) => {
     const [file, ...flags] = args;
-    const run = topofr(['persistence', fixture(file), '--dim', '0', ...flags]);
+    const run = topofr(['persistence', fixture(file), ...flags]);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
-    expectSameDim0(run.stdout, ripserFile);
+    expect(run.stdout).toBe(ripserText(ripserFile));
   });
 
-  it('prints the intervals in Ripser order: ascending deaths, essential classes last', () => {
-    const run = topofr(['persistence', fixture('o3_1024.txt'), '--format', 'point-cloud', '--threshold', '1.8']);
-    const ripser = readFileSync(fixture('o3_1024.dim3.thr1.8.barcode.txt'), 'utf8');
-    expect(run.stdout).toBe(ripser.slice(0, ripser.indexOf('persistence intervals in dim 1:')));
+  it('--dim 0 prints the dimension-0 part only; --threads does not change a byte', () => {
+    const ripser = ripserText('o3_1024.dim3.thr1.8.barcode.txt');
+    const args = ['persistence', fixture('o3_1024.txt'), '--format', 'point-cloud', '--threshold', '1.8'];
+    expect(topofr([...args, '--dim', '0']).stdout).toBe(ripser.slice(0, ripser.indexOf('persistence intervals in dim 1:')));
+    const one = topofr([...args, '--dim', '3', '--threads', '1']).stdout;
+    expect(one).toBe(ripser);
+    expect(topofr([...args, '--dim', '3', '--threads', '2', '--json']).stdout).toBe(topofr([...args, '--dim', '3', '--threads', '1', '--json']).stdout);
+  });
+
+  it('sparse input with --threshold: the threshold holds in every dimension (Ripser 1.2.1 keeps longer edges; README.md)', () => {
+    const run = topofr(['persistence', fixture('random16.sparse.txt'), '--format', 'sparse', '--threshold', '30']);
+    expect(run.status).toBe(0);
+    const ours = ripserSections(run.stdout);
+    expect(ours.header).toEqual(ripserSections(ripserText('random16.sparse.thr30.debian-ripser.dim1.txt')).header);
+    expect(ours.dims).toEqual(ripserSections(ripserText('random16.lower-distance.thr30.debian-ripser.dim1.txt')).dims);
   });
 
   it("reads standard input for '-'", () => {
-    const run = topofr(['persistence', '-'], readFileSync(fixture('sphere_3_192.lower_distance_matrix')));
+    const run = topofr(['persistence', '-', '--dim', '2'], readFileSync(fixture('sphere_3_192.lower_distance_matrix')));
     expect(run.status).toBe(0);
-    expectSameDim0(run.stdout, 'sphere_3_192.dim2.barcode.txt');
+    expect(run.stdout).toBe(ripserText('sphere_3_192.dim2.barcode.txt'));
   });
 
   it('binary and DIPHA files give the lower-distance barcode', () => {
@@ -93,7 +94,7 @@ describe('topofr persistence reproduces Ripser 1.2.1 in dimension 0', () => {
     }
     writeFileSync(join(tmp, 'r16.dipha'), dipha);
 
-    const reference = readFileSync(fixture('random16.lower-distance.debian-ripser.dim0.txt'), 'utf8');
+    const reference = ripserText('random16.lower-distance.debian-ripser.dim1.txt');
     expect(topofr(['persistence', join(tmp, 'r16.dipha'), '--format', 'dipha']).stdout).toBe(reference);
     // Ripser's binary reader appends a 0 after the last value, which its value range includes.
     const fromBinary = topofr(['persistence', join(tmp, 'r16.bin'), '--format', 'binary']).stdout;
@@ -101,29 +102,42 @@ describe('topofr persistence reproduces Ripser 1.2.1 in dimension 0', () => {
   });
 });
 
+interface JsonBarcode {
+  dim: number;
+  births: number[];
+  deaths: (number | null)[];
+  birthEdges: ([number, number] | null)[];
+  deathEdges: ([number, number] | null)[];
+}
+
 describe('topofr persistence --json', () => {
-  it('gives n, the threshold, births, deaths (null = essential) and the death edges', () => {
-    const run = topofr(['persistence', fixture('random16.lower_distance_matrix'), '--json']);
+  it('gives n, the threshold, and per dimension births, deaths (null = essential) and critical edges', () => {
+    const run = topofr(['persistence', fixture('random16.lower_distance_matrix'), '--json', '--dim', '2']);
     expect(run.status).toBe(0);
-    const result = JSON.parse(run.stdout) as {
-      n: number;
-      threshold: number;
-      barcodes: { dim: number; births: number[]; deaths: (number | null)[]; deathEdges: ([number, number] | null)[] }[];
-    };
+    const result = JSON.parse(run.stdout) as { n: number; threshold: number; barcodes: JsonBarcode[] };
     expect(result.n).toBe(16);
     expect(result.threshold).toBe(103);
-    const [h0] = result.barcodes;
-    expect(h0.dim).toBe(0);
+    const [h0, h1, h2] = result.barcodes;
+    expect(result.barcodes.map((b) => b.dim)).toEqual([0, 1, 2]);
     expect(h0.births).toEqual(new Array(16).fill(0));
     expect(h0.deaths).toEqual([1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 17, 19, 35, null]);
+    expect(h0.birthEdges).toEqual(new Array(16).fill(null));
     expect(h0.deathEdges.at(-1)).toBeNull();
-    // Each death edge joins two vertices at exactly that distance.
+    // The same intervals as the text, and each critical edge joins two vertices at exactly the
+    // interval's value.
+    const text = ripserSections(topofr(['persistence', fixture('random16.lower_distance_matrix'), '--dim', '2']).stdout);
     const lower = readFileSync(fixture('random16.lower_distance_matrix'), 'utf8').split(/[\s,]+/).filter(Boolean).map(Number);
-    h0.deathEdges.slice(0, -1).forEach((edge, k) => {
-      const [u, v] = edge as [number, number];
-      expect(u).toBeLessThan(v);
-      expect(lower[(v * (v - 1)) / 2 + u]).toBe(h0.deaths[k]);
-    });
+    const length = ([u, v]: [number, number]) => lower[u > v ? (u * (u - 1)) / 2 + v : (v * (v - 1)) / 2 + u];
+    for (const barcode of [h0, h1, h2]) {
+      const lines = barcode.births.map((b, k) => ` [${b},${barcode.deaths[k] ?? ' '})`).sort();
+      expect(lines).toEqual(text.dims[barcode.dim]);
+      barcode.births.forEach((birth, k) => {
+        const [birthEdge, deathEdge, death] = [barcode.birthEdges[k], barcode.deathEdges[k], barcode.deaths[k]];
+        if (barcode.dim > 0) expect(length(birthEdge!)).toBe(birth);
+        if (death === null) expect(deathEdge).toBeNull();
+        else expect(length(deathEdge!)).toBe(death);
+      });
+    }
   });
 });
 
@@ -131,13 +145,22 @@ describe('topofr persistence, sparse input with several components', () => {
   it('pairs without an edge leave essential classes, in text and JSON', () => {
     const input = '0 1 1\n2 3 2\n';
     expect(topofr(['persistence', '-', '--format', 'sparse'], input).stdout).toBe(
-      ['sparse distance matrix with 4 points and 2/6 entries', 'persistence intervals in dim 0:', ' [0,1)', ' [0,2)', ' [0, )', ' [0, )', ''].join('\n'),
+      [
+        'sparse distance matrix with 4 points and 2/6 entries',
+        'persistence intervals in dim 0:',
+        ' [0,1)',
+        ' [0,2)',
+        ' [0, )',
+        ' [0, )',
+        'persistence intervals in dim 1:',
+        '',
+      ].join('\n'),
     );
-    const json = JSON.parse(topofr(['persistence', '-', '--format', 'sparse', '--json'], input).stdout);
+    const json = JSON.parse(topofr(['persistence', '-', '--format', 'sparse', '--json', '--dim', '0'], input).stdout);
     expect(json).toEqual({
       n: 4,
       threshold: null,
-      barcodes: [{ dim: 0, births: [0, 0, 0, 0], deaths: [1, 2, null, null], deathEdges: [[0, 1], [2, 3], null, null] }],
+      barcodes: [{ dim: 0, births: [0, 0, 0, 0], deaths: [1, 2, null, null], birthEdges: [null, null, null, null], deathEdges: [[0, 1], [2, 3], null, null] }],
     });
   });
 });
@@ -158,6 +181,13 @@ describe('topofr errors', () => {
     noStack(run.stderr);
   });
 
+  it('a prime too large for the engine: exit 1 with the limit', () => {
+    const run = topofr(['persistence', fixture('random16.lower_distance_matrix'), '--modulus', '65537']);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/^topofr: .*modulus.*65521/);
+    noStack(run.stderr);
+  });
+
   it('a ragged point cloud on stdin', () => {
     const run = topofr(['persistence', '-', '--format', 'point-cloud'], '1,2,3\n4,5,6\n7,8\n');
     expect(run.status).toBe(1);
@@ -168,7 +198,13 @@ describe('topofr errors', () => {
     [['persistence', 'f', '--format', 'xyz'], "option '--format <format>' argument 'xyz' is invalid"],
     [['persistence', 'f', '--threshold', '-1'], "option '--threshold <t>' argument '-1' is invalid. expected a finite number ≥ 0"],
     [['persistence', 'f', '--threshold', 'NaN'], "option '--threshold <t>' argument 'NaN' is invalid"],
-    [['persistence', 'f', '--dim', '1'], 'H1 and above need the Rips engine, which is not in this version'],
+    [['persistence', 'f', '--dim', '-1'], "option '--dim <k>' argument '-1' is invalid. expected an integer ≥ 0"],
+    [['persistence', 'f', '--dim', '1.5'], "option '--dim <k>' argument '1.5' is invalid"],
+    [['persistence', 'f', '--modulus', '4'], "option '--modulus <p>' argument '4' is invalid. expected a prime"],
+    [['persistence', 'f', '--modulus', '1'], "option '--modulus <p>' argument '1' is invalid. expected a prime"],
+    [['persistence', 'f', '--modulus', '2.5'], "option '--modulus <p>' argument '2.5' is invalid. expected a prime"],
+    [['persistence', 'f', '--ratio', '0.5'], "option '--ratio <r>' argument '0.5' is invalid. expected a finite number ≥ 1"],
+    [['persistence', 'f', '--threads', '0'], "option '--threads <n>' argument '0' is invalid. expected an integer ≥ 1"],
     [['persistence', 'f', '--metric', 'cosine'], '--metric applies only to --format point-cloud'],
     [['persistence'], "missing required argument 'file'"],
     [['persistence', 'f', '--bogus'], "unknown option '--bogus'"],

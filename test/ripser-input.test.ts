@@ -3,19 +3,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseRipserInput, type RipserFormat, type RipserInput } from '../src/io/ripser-input.js';
-import type { DistanceMatrix } from '../src/types.js';
+import type { LowerDistanceMatrix } from '../src/types.js';
 import { mulberry32 } from '../src/util/random.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'ripser');
 const fixture = (name: string): Buffer => readFileSync(join(FIXTURES, name));
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 
-function matrixOf(input: RipserInput): DistanceMatrix {
-  if (input.kind !== 'matrix') throw new Error(`expected a matrix, got ${input.kind}`);
+function matrixOf(input: RipserInput): LowerDistanceMatrix {
+  if (input.kind !== 'lower') throw new Error(`expected a lower triangle, got ${input.kind}`);
   return input.matrix;
 }
-const parseMatrix = (bytes: Uint8Array, format: RipserFormat, name = 'm.txt'): DistanceMatrix =>
+const parseMatrix = (bytes: Uint8Array, format: RipserFormat, name = 'm.txt'): LowerDistanceMatrix =>
   matrixOf(parseRipserInput(bytes, format, name));
+/** d(i, j) from Ripser's compressed lower triangle. */
+const at = ({ lower }: LowerDistanceMatrix, i: number, j: number): number =>
+  i === j ? 0 : lower[i > j ? (i * (i - 1)) / 2 + j : (j * (j - 1)) / 2 + i];
 const parseError = (source: string, format: RipserFormat, name = 'f.txt'): string => {
   try {
     parseRipserInput(text(source), format, name);
@@ -36,9 +39,10 @@ function random16(): { n: number; full: number[][]; lower: number[] } {
   return { n, full, lower };
 }
 
-function expectMatrix(matrix: DistanceMatrix, full: number[][]): void {
+/** The reader's triangle is exactly the full matrix's strict lower triangle, row by row. */
+function expectMatrix(matrix: LowerDistanceMatrix, full: number[][]): void {
   expect(matrix.n).toBe(full.length);
-  expect(Array.from(matrix.data)).toEqual(full.flat().map(Math.fround));
+  expect(Array.from(matrix.lower)).toEqual(full.flatMap((row, i) => row.slice(0, i)).map(Math.fround));
 }
 
 describe('dense formats', () => {
@@ -63,7 +67,7 @@ describe('dense formats', () => {
     const fromCsv = parseMatrix(fixture('projective_plane.csv'), 'distance');
     const fromLower = parseMatrix(fixture('projective_plane.lower_distance_matrix'), 'lower-distance');
     expect(fromCsv.n).toBe(13);
-    expect(fromCsv.data).toEqual(fromLower.data);
+    expect(fromCsv.lower).toEqual(fromLower.lower);
   });
 
   it('binary: little-endian float32 lower triangle round trip', () => {
@@ -72,7 +76,7 @@ describe('dense formats', () => {
     lower.forEach((d, k) => bytes.writeFloatLE(d, 4 * k));
     writeFileSync(path, bytes);
     const input = parseRipserInput(readFileSync(path), 'binary', path);
-    expect(input).toMatchObject({ kind: 'matrix', readerAppendsZero: true });
+    expect(input).toMatchObject({ kind: 'lower', readerAppendsZero: true });
     expectMatrix(matrixOf(input), full);
   });
 
@@ -94,10 +98,8 @@ describe('numbers', () => {
       '-0.19079574069541477', '3.4028234e38', '1.17549435e-38', '0.1', '0.30000000000000004', '007'];
     const matrix = parseMatrix(text(tokens.join(' ')), 'upper-distance');
     // 15 values: the upper triangle of a 6×6 matrix, row 0 first.
-    const firstRow = Array.from(matrix.data.subarray(1, 6));
-    expect(firstRow).toEqual(tokens.slice(0, 5).map((t) => Math.fround(Number(t))));
     const upper: number[] = [];
-    for (let i = 0; i < 6; i++) for (let j = i + 1; j < 6; j++) upper.push(matrix.data[i * 6 + j]);
+    for (let i = 0; i < 6; i++) for (let j = i + 1; j < 6; j++) upper.push(at(matrix, i, j));
     expect(upper).toEqual(tokens.map((t) => Math.fround(Number(t))));
   });
 
@@ -113,9 +115,7 @@ describe('numbers', () => {
     }
     const count = 2926; // 77·76/2: a triangle of 77 points
     const matrix = parseMatrix(text(tokens.slice(0, count).join('\n')), 'lower-distance');
-    const lower: number[] = [];
-    for (let i = 1; i < matrix.n; i++) for (let j = 0; j < i; j++) lower.push(matrix.data[i * matrix.n + j]);
-    expect(lower).toEqual(tokens.slice(0, count).map((t) => Math.fround(Number(t))));
+    expect(Array.from(matrix.lower)).toEqual(tokens.slice(0, count).map((t) => Math.fround(Number(t))));
   });
 });
 
@@ -136,13 +136,13 @@ describe('point clouds', () => {
 });
 
 describe('sparse triplets', () => {
-  it('missing pairs are +Infinity, repeated pairs keep the smaller distance, the diagonal is skipped', () => {
-    const input = parseRipserInput(text('0 1 2\n1 2 3\n\n3 4 1\n1 0 1.5\n2 2 7\n'), 'sparse', 's.txt');
-    expect(input).toMatchObject({ kind: 'matrix', sparseEntries: 4 });
-    const m = matrixOf(input);
-    expect(m.n).toBe(5);
-    const at = (i: number, j: number) => m.data[i * m.n + j];
-    expect([at(0, 1), at(1, 0), at(1, 2), at(3, 4), at(0, 4), at(2, 2)]).toEqual([1.5, 1.5, 3, 1, Infinity, 0]);
+  it('an edge list in file order, repeated pairs kept, the diagonal skipped (n from the rest)', () => {
+    const input = parseRipserInput(text('0 1 2\n1 2 3\n\n3 4 1\n1 0 1.5\n2 2 7\n5 5 1\n'), 'sparse', 's.txt');
+    if (input.kind !== 'sparse') throw new Error(`expected sparse, got ${input.kind}`);
+    const { n, i, j, d } = input.sparse;
+    expect(n).toBe(5);
+    expect([Array.from(i), Array.from(j), Array.from(d)]).toEqual([[0, 1, 3, 1], [1, 2, 4, 0], [2, 3, 1, 1.5]]);
+    expect([i, j, d].map((a) => a.constructor.name)).toEqual(['Int32Array', 'Int32Array', 'Float32Array']);
   });
 });
 
@@ -177,6 +177,7 @@ describe('errors name the file and the line', () => {
     expect(parseError('0 1 2\n0 1\n', 'sparse')).toBe("f.txt:2: expected 'i j distance', found 2 values");
     expect(parseError('0 1.5 2\n', 'sparse')).toBe('f.txt:1: vertex index 1.5 is not a non-negative integer');
     expect(parseError('0 -1 2\n', 'sparse')).toBe('f.txt:1: vertex index -1 is not a non-negative integer');
+    expect(parseError('0 1 2\n0 3000000000 2\n', 'sparse')).toBe('f.txt:2: vertex index 3000000000 is too large (at most 2147483646)');
   });
 
   it('empty input', () => {

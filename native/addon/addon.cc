@@ -28,8 +28,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pool_acquire();
   env.AddCleanupHook([] { pool_release(); });
   exports.Set("pairwiseDistances", Napi::Function::New(env, PairwiseDistances, "pairwiseDistances"));
+  exports.Set("ripserEuclideanLower", Napi::Function::New(env, RipserEuclideanLower, "ripserEuclideanLower"));
   exports.Set("persistenceH0Points", Napi::Function::New(env, PersistenceH0Points, "persistenceH0Points"));
   exports.Set("persistenceH0Matrix", Napi::Function::New(env, PersistenceH0Matrix, "persistenceH0Matrix"));
+  exports.Set("ripsPersistence", Napi::Function::New(env, RipsPersistence, "ripsPersistence"));
   exports.Set("sgemm", Napi::Function::New(env, Sgemm, "sgemm"));
   exports.Set("capabilities", Napi::Function::New(env, Capabilities, "capabilities"));
   return exports;

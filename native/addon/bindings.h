@@ -5,8 +5,10 @@
 namespace topofr {
 
 Napi::Value PairwiseDistances(const Napi::CallbackInfo& info);
+Napi::Value RipserEuclideanLower(const Napi::CallbackInfo& info);
 Napi::Value PersistenceH0Points(const Napi::CallbackInfo& info);
 Napi::Value PersistenceH0Matrix(const Napi::CallbackInfo& info);
+Napi::Value RipsPersistence(const Napi::CallbackInfo& info);
 Napi::Value Sgemm(const Napi::CallbackInfo& info);
 Napi::Value Capabilities(const Napi::CallbackInfo& info);
 

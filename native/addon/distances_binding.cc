@@ -49,3 +49,28 @@ Napi::Value PairwiseDistances(const Napi::CallbackInfo& info) {
 }
 
 }  // namespace topofr
+
+namespace topofr {
+
+// ripserEuclideanLower(points, n, dim) → Float32Array (n(n−1)/2): Ripser's own Euclidean distances,
+// for output that must match Ripser's bit for bit (the CLI's text).
+Napi::Value RipserEuclideanLower(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  try {
+    FloatArray points = float32_arg(info, 0, "points");
+    const int64_t n = integer_arg(info, 1, "n", 0, INT32_MAX);
+    const int64_t dim = integer_arg(info, 2, "dim", 1, INT32_MAX);
+    expect_shape(points, n, dim, "points");
+    if (n * (n - 1) / 2 > kMaxMatrixElements)
+      throw UserError(ErrorKind::Range, "ERR_TOPOFR_TOO_LARGE",
+                      "the lower triangle for n = " + std::to_string(n) + " exceeds the largest Float32Array (2^30 elements)");
+    check_points_finite(points.data, n, dim, 0);
+    Napi::Float32Array lower = Napi::Float32Array::New(env, static_cast<size_t>(n * (n - 1) / 2));
+    ripser_euclidean_lower(points.data, n, dim, lower.Data());
+    return lower;
+  } catch (const UserError&) {
+    throw ErrorInfo::from_current().to_js(env);
+  }
+}
+
+}  // namespace topofr

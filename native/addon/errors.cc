@@ -10,6 +10,10 @@ ErrorInfo ErrorInfo::from_current() {
     info.kind = e.kind;
     info.code = e.code;
     info.message = e.what();
+  } catch (const std::length_error& e) {  // the core's way of refusing a request too large to compute
+    info.kind = ErrorKind::Range;
+    info.code = "ERR_TOPOFR_TOO_LARGE";
+    info.message = e.what();
   } catch (const std::invalid_argument& e) {  // the core's way of rejecting a value it cannot handle
     info.kind = ErrorKind::Range;
     info.code = "ERR_TOPOFR_INVALID_VALUE";

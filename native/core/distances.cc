@@ -131,4 +131,34 @@ void pairwise_distances(const PointDistances& distances, float* out, int threads
   for (int64_t i = 0; i < n; ++i) out[i * n + i] = 0.0f;
 }
 
+void lower_triangle(const DistanceSource& distances, float* lower, int threads) {
+  const int64_t n = distances.size();
+  constexpr int64_t kRows = 64;  // a band of rows × all the columns before it: one tile call
+  parallel_for((n + kRows - 1) / kRows, [&](int64_t band) {
+    const int64_t r0 = band * kRows, rows = std::min(kRows, n - r0);
+    std::vector<float> tile(static_cast<size_t>(rows * (r0 + rows)));
+    distances.tile(r0, rows, 0, r0 + rows, tile.data(), r0 + rows);
+    for (int64_t i = r0; i < r0 + rows; ++i)
+      std::copy_n(tile.data() + (i - r0) * (r0 + rows), i, lower + i * (i - 1) / 2);
+  }, threads);
+}
+
+void ripser_euclidean_lower(const float* points, int64_t n, int64_t dim, float* lower, int threads) {
+  constexpr int64_t kPairs = 8;  // independent sums in flight: each stays one sequential chain
+  parallel_for(n, [&](int64_t i) {
+    const float* x = points + i * dim;
+    float* row = lower + i * (i - 1) / 2;
+    for (int64_t j0 = 0; j0 < i; j0 += kPairs) {
+      const int64_t count = std::min(kPairs, i - j0);
+      float sum[kPairs] = {};
+      for (int64_t k = 0; k < dim; ++k)
+        for (int64_t p = 0; p < count; ++p) {
+          const float diff = x[k] - points[(j0 + p) * dim + k];
+          sum[p] = sum[p] + diff * diff;
+        }
+      for (int64_t p = 0; p < count; ++p) row[j0 + p] = std::sqrt(sum[p]);
+    }
+  }, threads);
+}
+
 }  // namespace topofr

@@ -43,4 +43,12 @@ class MatrixDistances final : public DistanceSource {
 // out = the full n×n matrix of d(i, j), exactly symmetric with a zero diagonal.
 void pairwise_distances(const PointDistances& distances, float* out, int threads = 0);
 
+// Ripser 1.2.1's Euclidean distance: float32 (x_k − y_k)² summed in coordinate order, then a float32
+// square root. Less precise than PointDistances; it exists so that output meant to match Ripser
+// (the CLI's text) is bit for bit Ripser's. Fills Ripser's compressed lower triangle.
+void ripser_euclidean_lower(const float* points, int64_t n, int64_t dim, float* lower, int threads = 0);
+
+// lower = Ripser's compressed lower triangle: row i holds d(i, 0) … d(i, i−1), n(n−1)/2 values.
+void lower_triangle(const DistanceSource& distances, float* lower, int threads = 0);
+
 }  // namespace topofr

@@ -75,13 +75,13 @@ export function scipyAnchor(mode: 'cdist' | 'h0', file: string, n: number, dim: 
   };
 }
 
-/** `ripser --dim 0 --format point-cloud` on the text file: $RIPSER, else /usr/bin/ripser. The
- *  timing wrapper is python only to read the child's peak RSS (getrusage). */
-export function ripserAnchor(textFile: string, runs: number): AnchorResult {
+/** `ripser ARGS` (flags and the input file): $RIPSER, else /usr/bin/ripser. The timing wrapper
+ *  is python only to read the child's peak RSS (getrusage). */
+export function ripserAnchor(args: string[], runs: number): AnchorResult {
   const binary = process.env.RIPSER ?? '/usr/bin/ripser';
   const name = `ripser (${binary})`;
   if (!existsSync(binary)) return { name, status: 'unavailable', reason: `${binary} not found (set RIPSER)` };
-  const cmd = [binary, '--dim', '0', '--format', 'point-cloud', textFile];
+  const cmd = [binary, ...args];
   const perRunS = ANCHOR_TIMEOUT_MS / 1000 / runs; // the whole script must end within the spawn timeout
   const outcome = runPython('resource', name, 'timed_run.py', [String(runs), String(perRunS), '--', ...cmd]);
   if ('result' in outcome) return outcome.result;

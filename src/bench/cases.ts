@@ -1,11 +1,12 @@
-// The case registry. Full cases follow DESIGN.md §6 (n = 4096, d = 512); the quick ones are the
-// same families at n = 1024 for CI smoke runs.
+// The case registry. Full cases follow DESIGN.md §6 (n = 4096, d = 512, and the Rips rows); the
+// quick ones are the same families at smaller sizes for CI smoke runs.
 import { sgemmFamily } from './cases/sgemm.js';
 import { distancesFamily } from './cases/distances.js';
 import { h0Family } from './cases/h0.js';
+import { ripsFamily } from './cases/rips.js';
 import type { CaseFamily, CaseSpec, Family } from './types.js';
 
-const FAMILIES: Record<Family, CaseFamily> = { sgemm: sgemmFamily, dist: distancesFamily, h0: h0Family };
+const FAMILIES: Record<Family, CaseFamily> = { sgemm: sgemmFamily, dist: distancesFamily, h0: h0Family, rips: ripsFamily };
 
 function sizes(n: number, dim: number, quick: boolean): CaseSpec[] {
   const sgemm = `sgemm-${n}x${n}x${dim}`;
@@ -16,7 +17,27 @@ function sizes(n: number, dim: number, quick: boolean): CaseSpec[] {
   ];
 }
 
-export const CASES: readonly CaseSpec[] = [...sizes(4096, 512, false), ...sizes(1024, 512, true)];
+const sphere = { file: 'sphere_3_192.lower_distance_matrix', format: 'lower-distance' } as const;
+const o3 = (n: number) => ({ file: `o3_${n}.txt`, format: 'point-cloud' } as const);
+
+/** DESIGN.md §6's Rips rows (Ripser's examples, and H1 of 1024 face-like embeddings: 128
+ *  identities × 8 samples, unit 512-d vectors), and a small one for --quick. */
+const RIPS: CaseSpec[] = [
+  { name: 'rips-sphere_3_192-dim2', family: 'rips', n: 192, dim: 0, quick: false, rips: { source: sphere, maxDim: 2 } },
+  { name: 'rips-o3_1024-dim3-thr1.8', family: 'rips', n: 1024, dim: 9, quick: false, rips: { source: o3(1024), maxDim: 3, threshold: 1.8 } },
+  { name: 'rips-o3_4096-dim3-thr1.4', family: 'rips', n: 4096, dim: 9, quick: false, maxRuns: 3, rips: { source: o3(4096), maxDim: 3, threshold: 1.4 } },
+  {
+    name: 'rips-h1-clustered-1024x512',
+    family: 'rips',
+    n: 1024,
+    dim: 512,
+    quick: false,
+    rips: { source: { identities: 128, perIdentity: 8, noise: 0.35 }, maxDim: 1 },
+  },
+  { name: 'rips-sphere_3_192-dim1', family: 'rips', n: 192, dim: 0, quick: true, rips: { source: sphere, maxDim: 1 } },
+];
+
+export const CASES: readonly CaseSpec[] = [...sizes(4096, 512, false), ...RIPS.filter((c) => !c.quick), ...sizes(1024, 512, true), ...RIPS.filter((c) => c.quick)];
 
 export function findCase(name: string): CaseSpec {
   const spec = CASES.find((c) => c.name === name);

@@ -1,6 +1,5 @@
 // Entry point of one case's own process (forked by harness.runInChild): loads the shared input
 // file, times the case, and sends a ChildReport back over IPC.
-import { readBinary } from './data.js';
 import { measure, type ChildJob } from './harness.js';
 import { familyOf, findCase } from './cases.js';
 import type { ChildReport } from './types.js';
@@ -10,8 +9,7 @@ const mb = (kb: number): number => Math.round((kb / 1024) * 10) / 10;
 async function main(job: ChildJob): Promise<ChildReport> {
   const spec = findCase(job.caseName);
   const baseline = process.resourceUsage().maxRSS;
-  const points = readBinary(job.file, spec.n, spec.dim);
-  const prepared = await familyOf(spec).prepare(points);
+  const prepared = await familyOf(spec).prepare(spec, job.file);
   const gc = globalThis.gc; // present: harness.runInChild passes --expose-gc
   const timing = measure(() => prepared.run(), job.warmup, job.runs, () => gc?.());
   const { capabilities } = await import('../index.js');

@@ -1,16 +1,29 @@
-// The bench inputs: seeded Gaussian points, written once to files so that our child process and
-// every anchor read exactly the same float32 values.
+// The bench inputs: seeded points (Gaussian, or clustered unit vectors like face embeddings),
+// written once to files so that our child process and every anchor read exactly the same float32
+// values; and the Ripser examples shipped in bench/data.
 import { readFileSync, writeFileSync, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { PointCloud } from '../types.js';
+import { syntheticFaceBatch } from '../cli/demo.js';
 import { gaussian, mulberry32 } from '../util/random.js';
+import type { CaseSpec } from './types.js';
 
 /** n×dim standard normal points, float32, row-major. */
 export function gaussianPoints(n: number, dim: number, seed: number): PointCloud {
   const normal = gaussian(mulberry32(seed));
   return { data: Float32Array.from({ length: n * dim }, normal), n, dim };
 }
+
+/** The points of a case: its clustered source, or standard normal points. */
+export function casePoints(spec: CaseSpec, seed: number): PointCloud {
+  const source = spec.rips?.source;
+  if (source && 'identities' in source) return syntheticFaceBatch({ ...source, dim: spec.dim, seed }).points;
+  return gaussianPoints(spec.n, spec.dim, seed);
+}
+
+/** A file of bench/data (next to bench/anchors, in the repository and the package alike). */
+export const benchDataFile = (name: string): string => fileURLToPath(new URL(`../../bench/data/${name}`, import.meta.url));
 
 export function writeBinary(path: string, points: PointCloud): void {
   writeFileSync(path, new Uint8Array(points.data.buffer, points.data.byteOffset, points.data.byteLength));
@@ -38,8 +51,4 @@ export async function writePointCloudText(path: string, points: PointCloud): Pro
   }
   out.end();
   await once(out, 'finish');
-}
-
-export function dataFileName(dir: string, n: number, dim: number, seed: number, ext: string): string {
-  return join(dir, `gauss-${n}x${dim}-s${seed}.${ext}`);
 }

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { familyOf, selectCases } from './cases.js';
-import { dataFileName, gaussianPoints, writeBinary, writePointCloudText } from './data.js';
+import { benchDataFile, casePoints, writeBinary, writePointCloudText } from './data.js';
 import { runInChild } from './harness.js';
 import type { AnchorResult, BenchRow, CaseSpec, ChildReport, DataFiles } from './types.js';
 
@@ -20,19 +20,25 @@ export interface SuiteOptions {
 
 const SEED = 20240607;
 
-/** One input per (n, dim): the binary file now, Ripser's large text file only if an anchor asks. */
+/** One input per point set: the binary file now, Ripser's large text file only if an anchor
+ *  asks. A Ripser example file is its own input. */
 function inputs(dir: string) {
   const made = new Map<string, DataFiles>();
   return (spec: CaseSpec): DataFiles => {
-    const key = `${spec.n}x${spec.dim}`;
+    const source = spec.rips?.source;
+    if (source && 'file' in source) {
+      const path = benchDataFile(source.file);
+      return { input: path, text: () => Promise.resolve(path) };
+    }
+    const key = `${source ? 'clustered' : 'gauss'}-${spec.n}x${spec.dim}-s${SEED}`;
     let files = made.get(key);
     if (!files) {
-      const points = gaussianPoints(spec.n, spec.dim, SEED);
-      const binary = dataFileName(dir, spec.n, spec.dim, SEED, 'f32');
-      writeBinary(binary, points);
-      const textPath = dataFileName(dir, spec.n, spec.dim, SEED, 'txt');
+      const points = casePoints(spec, SEED);
+      const input = join(dir, `${key}.f32`);
+      writeBinary(input, points);
+      const textPath = join(dir, `${key}.txt`);
       let text: Promise<string> | undefined;
-      files = { binary, text: () => (text ??= writePointCloudText(textPath, points).then(() => textPath)) };
+      files = { input, text: () => (text ??= writePointCloudText(textPath, points).then(() => textPath)) };
       made.set(key, files);
     }
     return files;
@@ -72,21 +78,23 @@ function toRow(spec: CaseSpec, report: ChildReport, anchors: AnchorResult[], don
 /** Rows of the cases that ran, and one message per case that failed (the others still run). */
 export async function runSuite(opts: SuiteOptions): Promise<{ rows: BenchRow[]; failures: string[] }> {
   const specs = selectCases(opts.cases, opts.quick);
-  const runs = opts.runs ?? (opts.quick ? 3 : 10);
+  const defaultRuns = opts.runs ?? (opts.quick ? 3 : 10);
   const warmup = opts.quick ? 1 : 2;
-  const anchorRuns = opts.quick ? 1 : 3;
+  const defaultAnchorRuns = opts.quick ? 1 : 3;
   const dir = mkdtempSync(join(tmpdir(), 'topofr-bench-'));
   const filesFor = inputs(dir);
   const done = new Map<string, BenchRow>();
   const failures: string[] = [];
   try {
     for (const spec of specs) {
+      const runs = Math.min(defaultRuns, spec.maxRuns ?? Infinity);
+      const anchorRuns = Math.min(defaultAnchorRuns, spec.maxRuns ?? Infinity);
       const files = filesFor(spec);
       opts.log(`${spec.name}: ${runs} runs after ${warmup} warm-up`);
       const load = r3(loadavg()[0]);
       let report: ChildReport;
       try {
-        report = await runInChild({ caseName: spec.name, file: files.binary, warmup, runs });
+        report = await runInChild({ caseName: spec.name, file: files.input, warmup, runs });
       } catch (err) {
         failures.push(`${spec.name}: ${(err as Error).message}`);
         continue;

@@ -1,5 +1,4 @@
 // Shapes shared by the bench parent (CLI side), the per-case child process and the anchors.
-import type { PointCloud } from '../types.js';
 
 /** Median/min/max of the timed runs, in milliseconds. */
 export interface Timing {
@@ -9,18 +8,36 @@ export interface Timing {
   runs: number;
 }
 
-export type Family = 'sgemm' | 'dist' | 'h0';
+export type Family = 'sgemm' | 'dist' | 'h0' | 'rips';
 
-/** One registered case: a family applied to one seeded point set. */
+/** Where a Rips case's input comes from: a Ripser example file in bench/data, or seeded
+ *  clustered unit vectors (face-embedding-like: identities × samples). */
+export type RipsSource =
+  | { file: string; format: 'lower-distance' | 'point-cloud' }
+  | { identities: number; perIdentity: number; noise: number };
+
+export interface RipsCase {
+  source: RipsSource;
+  maxDim: number;
+  /** Absent: the default, the enclosing radius. */
+  threshold?: number;
+}
+
+/** One registered case: a family applied to one input (seeded Gaussian points unless `rips`
+ *  says otherwise). */
 export interface CaseSpec {
   name: string;
   family: Family;
+  /** Points, and their dimension (0 for a distance matrix). */
   n: number;
   dim: number;
   /** Part of the `--quick` smoke set. */
   quick: boolean;
   /** A case measured in the same run whose time this one is compared with (dist → sgemm). */
   reference?: string;
+  rips?: RipsCase;
+  /** At most this many timed runs, ours and the anchor's (cases that take tens of seconds). */
+  maxRuns?: number;
 }
 
 /** What the case's child process sends back. */
@@ -59,9 +76,10 @@ export interface AnchorResult {
 
 /** The input files a case and its anchors share. */
 export interface DataFiles {
-  /** Raw little-endian float32, row-major n×dim. */
-  binary: string;
-  /** Ripser's point-cloud text format; written on first use (it is large). */
+  /** What the case's process loads: raw little-endian float32 points, row-major n×dim, or (for a
+   *  Ripser example) the Ripser-format file itself. */
+  input: string;
+  /** The same input in a Ripser format; a point cloud's text is written on first use (it is large). */
   text(): Promise<string>;
 }
 
@@ -83,8 +101,9 @@ export interface BenchRow extends Timing {
 
 /** A case family: the child half (`prepare`) and the parent half (anchors, derived figures). */
 export interface CaseFamily {
-  /** Runs in the case's own process; imports the addon lazily so the parent never loads it. */
-  prepare(points: PointCloud): Promise<Prepared>;
+  /** Runs in the case's own process on the file the parent made (DataFiles.input); imports the
+   *  addon lazily so the parent never loads it. */
+  prepare(spec: CaseSpec, file: string): Promise<Prepared>;
   anchors(spec: CaseSpec, files: DataFiles, runs: number): Promise<AnchorResult[]>;
   /** Case-specific fields and the human note; `done` holds the rows measured earlier this run. */
   derive(spec: CaseSpec, report: ChildReport, anchors: AnchorResult[], done: ReadonlyMap<string, BenchRow>): Derived;

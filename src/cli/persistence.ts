@@ -1,172 +1,87 @@
-// `topofr persistence FILE`: the dimension-0 barcode of a Ripser-format input, printed by default
-// exactly as Ripser 1.2.1 prints it (so the two can be diffed), or as JSON with the death edges.
+// `topofr persistence FILE`: the Vietoris–Rips barcodes of a Ripser-format input in dimensions
+// 0…K, printed by default exactly as Ripser 1.2.1 prints them (so the two can be diffed), or as
+// JSON with the critical edges of every interval.
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { pairwiseDistances, persistenceH0 } from '../index.js';
+import { pairwiseDistances, ripsPersistence } from '../index.js';
 import { TopofrError } from '../errors.js';
-import type { Device, DistanceMatrix, H0Result, Metric, PointCloud } from '../types.js';
+import type { Device, LowerDistanceMatrix, Metric, RipsInput } from '../types.js';
 import { parseRipserInput, RIPSER_FORMATS, type RipserFormat, type RipserInput } from '../io/ripser-input.js';
+import { denseStatistics } from '../io/ripser-statistics.js';
+import { native } from '../native.js';
 import {
   enclosingRadiusLine,
-  intervalLine,
-  intervalsHeaderLine,
+  formatJson,
+  formatRipserText,
   pointCloudLine,
-  shortestFloat32,
+  ripserIntervals,
   sparseMatrixLine,
   valueRangeLine,
+  type PersistenceReport,
 } from '../io/ripser-output.js';
 
-/** The H0 barcode as Ripser reports it: every class is born at 0; zero-length intervals are left out. */
-export interface Dim0Barcode {
-  n: number;
-  /** Ripser's lines before "persistence intervals in dim 0:". */
-  header: string[];
-  /** The Rips threshold in force (float32); null where there is none. */
-  threshold: number | null;
-  /** Finite deaths, ascending, and the edge (u < v) whose length each one is. */
-  deaths: number[];
-  deathEdges: [number, number][];
-  /** Classes that never die: the connected components at the threshold. */
-  essential: number;
-}
-
-export interface Dim0Options {
+export interface PersistenceOptions {
+  /** Highest dimension (Ripser's --dim). */
+  dim: number;
   /** float32 value, ≥ 0; absent = Ripser's default (the enclosing radius for dense input). */
   threshold?: number;
+  /** A prime: coefficients in Z/p. */
+  modulus?: number;
+  /** Ripser's --ratio: finite intervals are printed only if death > birth·ratio. */
+  ratio?: number;
   metric?: Metric;
   device?: Device;
+  threads?: number;
+}
+
+/** What Ripser's main() decides before computing: its header lines, the threshold, and what the
+ *  engine gets. */
+interface Plan {
+  n: number;
+  header: string[];
+  threshold?: number;
+  engineInput: RipsInput;
+}
+
+/** The strict lower triangle of a full row-major matrix, Ripser's compressed layout. */
+function lowerTriangle({ data, n }: { data: Float32Array; n: number }): LowerDistanceMatrix {
+  const lower = new Float32Array((n * (n - 1)) / 2);
+  for (let i = 1, k = 0; i < n; i++) {
+    lower.set(data.subarray(i * n, i * n + i), k);
+    k += i;
+  }
+  return { lower, n };
 }
 
 /**
- * The Euclidean distance exactly as Ripser computes it: float32 squares summed in coordinate
- * order, then a float32 sqrt. Native distances (GEMM, other summation orders) differ in the last
- * bits, which can change the 6th printed digit; recomputing the few printed values this way
- * makes the text byte-identical.
+ * The header depends on the input's kind, as in Ripser's main(): a point cloud announces itself;
+ * with --threshold it prints nothing more; dense input prints its value range, then the enclosing
+ * radius it uses as the threshold, or the number of entries within the given threshold; a sparse
+ * file prints its entry count.
  */
-function ripserEuclidean(cloud: PointCloud, i: number, j: number): number {
-  const { data, dim } = cloud;
-  let sum = 0;
-  for (let k = 0; k < dim; k++) {
-    const diff = Math.fround(data[i * dim + k] - data[j * dim + k]);
-    sum = Math.fround(sum + Math.fround(diff * diff));
-  }
-  return Math.fround(Math.sqrt(sum));
-}
-
-type PairDistance = (i: number, j: number) => number;
-
-interface DenseStatistics {
-  min: number;
-  maxFinite: number;
-  enclosingRadius: number;
-  /** Entries ≤ threshold (Ripser's count for its sparse header line). */
-  entriesWithin: number;
-  /** The pairs that realise min, maxFinite and the enclosing radius, for exact recomputation. */
-  minPair: [number, number];
-  maxPair: [number, number];
-  radiusPair: [number, number];
-}
-
-/** Ripser's header statistics over the strict lower triangle, and its enclosing radius
- *  min_i max_j d(i, j): the threshold beyond which the Rips complex is a cone. */
-function denseStatistics(matrix: DistanceMatrix, threshold: number): DenseStatistics {
-  const { data, n } = matrix;
-  const stats: DenseStatistics = {
-    min: Infinity,
-    maxFinite: -Infinity,
-    enclosingRadius: Infinity,
-    entriesWithin: 0,
-    minPair: [0, 0],
-    maxPair: [0, 0],
-    radiusPair: [0, 0],
-  };
-  for (let i = 0; i < n; i++) {
-    let rowMax = -Infinity;
-    let rowArgMax = i;
-    for (let j = 0; j < n; j++) {
-      const d = i === j ? 0 : data[i * n + j];
-      if (d > rowMax) [rowMax, rowArgMax] = [d, j];
-      if (j >= i) continue;
-      if (d < stats.min) [stats.min, stats.minPair] = [d, [j, i]];
-      if (d !== Infinity && d > stats.maxFinite) [stats.maxFinite, stats.maxPair] = [d, [j, i]];
-      if (d <= threshold) stats.entriesWithin++;
-    }
-    if (rowMax < stats.enclosingRadius) [stats.enclosingRadius, stats.radiusPair] = [rowMax, [i, rowArgMax]];
-  }
-  return stats;
-}
-
-/** Recomputes the statistics' values from their pairs with Ripser's own formula. */
-function refineStatistics(stats: DenseStatistics, exact: PairDistance): void {
-  const at = ([i, j]: [number, number]): number => (i === j ? 0 : exact(i, j));
-  if (stats.min !== Infinity) stats.min = at(stats.minPair);
-  if (stats.maxFinite !== -Infinity) stats.maxFinite = at(stats.maxPair);
-  stats.enclosingRadius = at(stats.radiusPair);
-}
-
-/** Ripser's dimension-0 pairing from the MST: edges up to `cutoff` kill a class, the rest of the
- *  components live forever. `exact`, when given, recomputes each death as Ripser would. */
-function barcodeFromMst(
-  n: number,
-  header: string[],
-  threshold: number | null,
-  cutoff: number,
-  h0: H0Result,
-  exact?: PairDistance,
-): Dim0Barcode {
-  const count = h0.deaths.length;
-  const deaths = Float32Array.from(h0.deaths);
-  const order = Array.from({ length: count }, (_, k) => k);
-  if (exact) {
-    for (let k = 0; k < count; k++) deaths[k] = exact(h0.edges[2 * k], h0.edges[2 * k + 1]);
-    order.sort((a, b) => deaths[a] - deaths[b] || a - b);
-  }
-  const barcode: Dim0Barcode = { n, header, threshold, deaths: [], deathEdges: [], essential: n > 0 ? 1 : 0 };
-  for (const k of order) {
-    const death = deaths[k];
-    if (!(death <= cutoff) || death === Infinity) barcode.essential++; // Infinity: no edge at all
-    else if (death !== 0) {
-      barcode.deaths.push(death);
-      barcode.deathEdges.push([h0.edges[2 * k], h0.edges[2 * k + 1]]);
-    }
-  }
-  return barcode;
-}
-
-/**
- * The dimension-0 barcode and Ripser's header for `input`. The header depends on the input's
- * kind, as in Ripser's main(): a point cloud announces itself; with --threshold it prints
- * nothing more; dense input prints its value range, then the enclosing radius it uses as the
- * threshold, or the number of entries within the given threshold; a sparse file prints its
- * entry count.
- */
-export function computeDim0(input: RipserInput, options: Dim0Options = {}): Dim0Barcode {
+function plan(input: RipserInput, options: PersistenceOptions): Plan {
   const { threshold, metric = 'euclidean', device } = options;
+  if (input.kind === 'sparse') {
+    const { sparse } = input;
+    const possible = (sparse.n * (sparse.n - 1)) / 2;
+    return { n: sparse.n, header: [sparseMatrixLine(sparse.n, sparse.i.length, possible)], threshold, engineInput: sparse };
+  }
   if (input.kind === 'points') {
     const { cloud } = input;
+    // Euclidean distances in Ripser's own float32 arithmetic, so that the text is Ripser's byte for
+    // byte; other metrics are topofr's own. Either way the engine gets the lower triangle.
+    const matrix: LowerDistanceMatrix =
+      metric === 'euclidean'
+        ? { lower: native().ripserEuclideanLower(cloud.data, cloud.n, cloud.dim), n: cloud.n }
+        : lowerTriangle(pairwiseDistances(cloud, { metric, device }));
     const header = [pointCloudLine(cloud.n, cloud.dim)];
-    // Ripser's distances are Euclidean; for another metric our own values are the answer.
-    const exact = metric === 'euclidean' ? (i: number, j: number) => ripserEuclidean(cloud, i, j) : undefined;
-    if (threshold !== undefined) {
-      return barcodeFromMst(cloud.n, header, threshold, threshold, persistenceH0(cloud, { metric, device }), exact);
-    }
-    const matrix = pairwiseDistances(cloud, { metric, device });
+    if (threshold !== undefined) return { n: cloud.n, header, threshold, engineInput: matrix };
     const stats = denseStatistics(matrix, Infinity);
-    if (exact) refineStatistics(stats, exact);
     header.push(valueRangeLine(stats.min, stats.maxFinite), enclosingRadiusLine(cloud.n, stats.enclosingRadius));
-    const h0 = persistenceH0(matrix, { device });
-    return barcodeFromMst(cloud.n, header, stats.enclosingRadius, stats.enclosingRadius, h0, exact);
+    return { n: cloud.n, header, threshold: stats.enclosingRadius, engineInput: matrix };
   }
-
   const { matrix } = input;
   const n = matrix.n;
-  const h0 = persistenceH0(matrix, { device });
-  if (input.sparseEntries !== undefined) {
-    // Ripser 1.2.1 pairs every edge of a sparse file in dimension 0, whatever --threshold says
-    // (its sparse edge list skips the threshold test); we do the same so the output matches.
-    const header = [sparseMatrixLine(n, input.sparseEntries, (n * (n - 1)) / 2)];
-    return barcodeFromMst(n, header, threshold ?? null, Infinity, h0);
-  }
   const stats = denseStatistics(matrix, threshold ?? Infinity);
   if (input.readerAppendsZero) {
     stats.min = Math.min(stats.min, 0);
@@ -175,33 +90,20 @@ export function computeDim0(input: RipserInput, options: Dim0Options = {}): Dim0
   const header = [valueRangeLine(stats.min, stats.maxFinite)];
   if (threshold === undefined) {
     header.push(enclosingRadiusLine(n, stats.enclosingRadius));
-    return barcodeFromMst(n, header, stats.enclosingRadius, stats.enclosingRadius, h0);
+    return { n, header, threshold: stats.enclosingRadius, engineInput: matrix };
   }
   // Ripser 1.2.1 prints (n·n − 1)/2 here, not n(n − 1)/2: reproduced, integer division included.
   header.push(sparseMatrixLine(n, stats.entriesWithin, Math.floor((n * n - 1) / 2)));
-  return barcodeFromMst(n, header, threshold, threshold, h0);
+  return { n, header, threshold, engineInput: matrix };
 }
 
-/** Ripser's text: header, "persistence intervals in dim 0:", " [0,d)" lines, then " [0, )". */
-export function formatRipserText(barcode: Dim0Barcode): string {
-  const lines = [...barcode.header, intervalsHeaderLine(0)];
-  for (const death of barcode.deaths) lines.push(intervalLine(0, death));
-  for (let k = 0; k < barcode.essential; k++) lines.push(intervalLine(0, Infinity));
-  return `${lines.join('\n')}\n`;
-}
-
-/** One JSON object; essential classes have death null and no death edge. Values are the
- *  shortest decimals that read back as the same float32. */
-export function formatJson(barcode: Dim0Barcode): string {
-  const essentials: null[] = new Array<null>(barcode.essential).fill(null);
-  const h0 = {
-    dim: 0,
-    births: new Array<number>(barcode.deaths.length + barcode.essential).fill(0),
-    deaths: [...barcode.deaths.map(shortestFloat32), ...essentials],
-    deathEdges: [...barcode.deathEdges, ...essentials],
-  };
-  const threshold = barcode.threshold === null ? null : shortestFloat32(barcode.threshold);
-  return `${JSON.stringify({ n: barcode.n, threshold, barcodes: [h0] })}\n`;
+/** Barcodes of dimensions 0…options.dim and Ripser's header for `input`. */
+export async function computePersistence(input: RipserInput, options: PersistenceOptions): Promise<PersistenceReport> {
+  const { n, header, threshold, engineInput } = plan(input, options);
+  const { dim: maxDim, modulus, threads, device } = options;
+  const barcodes = await ripsPersistence(engineInput, { maxDim, threshold, modulus, threads, device });
+  const ratio = options.ratio ?? 1;
+  return { n, header, threshold: threshold ?? null, dims: barcodes.map((b) => ripserIntervals(b, ratio)) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -227,44 +129,48 @@ async function readInput(file: string): Promise<{ bytes: Uint8Array; name: strin
   }
 }
 
-function parseDim(value: string): number {
-  if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError('expected a non-negative integer');
-  const dim = Number(value);
-  if (dim > 0) {
-    throw new InvalidArgumentError(
-      'H1 and above need the Rips engine, which is not in this version of topofr; only --dim 0 is supported',
-    );
-  }
-  return dim;
+function parseCount(value: string, least: number): number {
+  if (!/^\d+$/.test(value.trim()) || Number(value) < least) throw new InvalidArgumentError(`expected an integer ≥ ${least}`);
+  return Number(value);
 }
 
-function parseThreshold(value: string): number {
-  const t = Number(value);
-  if (value.trim() === '' || !Number.isFinite(t) || t < 0) throw new InvalidArgumentError('expected a finite number ≥ 0');
-  // Ripser reads the threshold as a float32 and compares float32 distances with it.
-  const asFloat32 = Math.fround(t);
-  if (!Number.isFinite(asFloat32)) throw new InvalidArgumentError('outside the float32 range');
-  return asFloat32;
+function parsePrime(value: string): number {
+  const p = Number(value);
+  let prime = /^\d+$/.test(value.trim()) && p >= 2;
+  for (let q = 2; prime && q * q <= p; q++) prime = p % q !== 0;
+  if (!prime) throw new InvalidArgumentError('expected a prime (coefficients in Z/p)');
+  return p;
 }
 
-interface PersistenceFlags {
+/** Ripser reads --threshold and --ratio as float32 (std::stof) and compares float32 values. */
+function parseFloat32(least: number): (value: string) => number {
+  return (value) => {
+    const t = Number(value);
+    if (value.trim() === '' || !Number.isFinite(t) || t < least) throw new InvalidArgumentError(`expected a finite number ≥ ${least}`);
+    const asFloat32 = Math.fround(t);
+    if (!Number.isFinite(asFloat32)) throw new InvalidArgumentError('outside the float32 range');
+    return asFloat32;
+  };
+}
+
+interface PersistenceFlags extends PersistenceOptions {
   format: RipserFormat;
-  dim: number;
-  threshold?: number;
   json?: boolean;
-  metric?: Metric;
-  device?: Device;
 }
 
 export function registerPersistence(program: Command): void {
   program
     .command('persistence')
-    .description('dimension-0 persistence barcode of a Ripser input file, printed as Ripser 1.2.1 prints it')
+    .description('Vietoris–Rips persistence barcodes of a Ripser input file, printed as Ripser 1.2.1 prints them')
     .argument('<file>', "input file, or '-' for standard input")
     .addOption(new Option('--format <format>', 'input format (as Ripser names them)').choices(RIPSER_FORMATS).default('lower-distance'))
-    .option('--dim <k>', 'compute persistent homology up to dimension k (only 0 in this version)', parseDim, 0)
-    .option('--threshold <t>', 'compute Rips complexes up to diameter t (default: the enclosing radius)', parseThreshold)
-    .option('--json', 'print one JSON object (n, threshold, births, deaths, death edges) instead of Ripser text')
+    .option('--dim <k>', 'compute persistent homology up to dimension k', (v) => parseCount(v, 0), 1)
+    .option('--threshold <t>', 'compute Rips complexes up to diameter t (default: the enclosing radius)', parseFloat32(0))
+    .option('--modulus <p>', 'compute homology with coefficients in the prime field Z/pZ', parsePrime, 2)
+    // Below 1 Ripser would also print zero-length pairs, which the engine does not report.
+    .option('--ratio <r>', 'only show persistence pairs with death/birth ratio > r', parseFloat32(1))
+    .option('--json', 'print one JSON object (n, threshold, births, deaths, critical edges) instead of Ripser text')
+    .option('--threads <n>', 'threads to use (default: all cores; the result does not depend on it)', (v) => parseCount(v, 1))
     .addOption(new Option('--metric <metric>', 'distance between points (point-cloud only; Ripser: euclidean)').choices(['euclidean', 'sqeuclidean', 'cosine']))
     .addOption(new Option('--device <device>', 'where to compute').choices(['cpu', 'cuda', 'auto']))
     .action(async (file: string, flags: PersistenceFlags, command: Command) => {
@@ -272,8 +178,7 @@ export function registerPersistence(program: Command): void {
         command.error(`error: --metric applies only to --format point-cloud, not ${flags.format}`, { exitCode: 2 });
       }
       const { bytes, name } = await readInput(file);
-      const input = parseRipserInput(bytes, flags.format, name);
-      const barcode = computeDim0(input, { threshold: flags.threshold, metric: flags.metric, device: flags.device });
-      process.stdout.write(flags.json ? formatJson(barcode) : formatRipserText(barcode));
+      const report = await computePersistence(parseRipserInput(bytes, flags.format, name), flags);
+      process.stdout.write(flags.json ? formatJson(report) : formatRipserText(report));
     });
 }

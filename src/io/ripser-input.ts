@@ -2,8 +2,10 @@
 // it; where Ripser would silently stop reading or misalign (a stray word, a ragged row), we stop
 // with an error that names the file and the line. Numbers are scanned straight from the bytes:
 // inputs reach hundreds of MB, and a split/regex per number costs more than the whole H0.
-import { TopofrError, TopofrRangeError } from '../errors.js';
-import type { DistanceMatrix, PointCloud } from '../types.js';
+// Dense formats become Ripser's own compressed lower triangle (n(n−1)/2 values, never an n×n
+// matrix), sparse files an edge list: the shapes the Rips engine takes as they are.
+import { TopofrError } from '../errors.js';
+import type { LowerDistanceMatrix, PointCloud, SparseDistances } from '../types.js';
 
 export const RIPSER_FORMATS = [
   'lower-distance',
@@ -19,17 +21,19 @@ export type RipserFormat = (typeof RIPSER_FORMATS)[number];
 export type RipserInput =
   | { kind: 'points'; cloud: PointCloud }
   | {
-      kind: 'matrix';
-      /** Full symmetric n×n; pairs a sparse file leaves out are +Infinity (no edge). */
-      matrix: DistanceMatrix;
-      /** sparse only: Ripser's entry count, the lines with i ≠ j (repeated pairs included). */
-      sparseEntries?: number;
+      kind: 'lower';
+      matrix: LowerDistanceMatrix;
       /** binary only: Ripser's reader appends one 0 after the last value (it tests for end of
        *  file only after a read has failed), and that 0 shows in its "value range" header. */
       readerAppendsZero?: boolean;
-    };
+    }
+  /** Every line with i ≠ j, in file order (repeated pairs included: Ripser counts them). */
+  | { kind: 'sparse'; sparse: SparseDistances };
 
 const parseError = (message: string): TopofrError => new TopofrError('ERR_TOPOFR_PARSE', message);
+
+/** Vertex indices are int32 in the engine. */
+const MAX_VERTICES = 2 ** 31 - 1;
 
 // ---------------------------------------------------------------------------------------------
 // The number scanner
@@ -157,24 +161,31 @@ function latin1(bytes: Uint8Array, start: number, end: number): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
 }
 
-/** A Float32Array that grows as values arrive (the count is unknown until the end). */
-class Float32Builder {
-  private data = new Float32Array(1024);
+/** A typed array that grows as values arrive (the count is unknown until the end). */
+class Builder<T extends Float32Array | Int32Array> {
+  private data: T;
   length = 0;
+
+  constructor(private readonly make: (length: number) => T) {
+    this.data = make(1024);
+  }
 
   push(value: number): void {
     if (this.length === this.data.length) {
-      const grown = new Float32Array(this.data.length * 2);
+      const grown = this.make(this.data.length * 2);
       grown.set(this.data);
       this.data = grown;
     }
     this.data[this.length++] = value;
   }
 
-  finish(): Float32Array {
-    return this.data.slice(0, this.length);
+  finish(): T {
+    return this.data.slice(0, this.length) as T;
   }
 }
+
+const float32Builder = (): Builder<Float32Array> => new Builder((length) => new Float32Array(length));
+const int32Builder = (): Builder<Int32Array> => new Builder((length) => new Int32Array(length));
 
 // ---------------------------------------------------------------------------------------------
 // Shapes
@@ -190,40 +201,13 @@ function pointsForTriangle(entries: number, name: string, what: string): number 
   );
 }
 
-function allocateMatrix(n: number, name: string): DistanceMatrix {
-  try {
-    return { data: new Float32Array(n * n), n };
-  } catch {
-    throw new TopofrRangeError('ERR_TOPOFR_TOO_LARGE', `${name}: ${n} points need a ${n}×${n} distance matrix, too large for memory`);
-  }
-}
-
-/** The full symmetric matrix from its strict lower triangle, row by row: (1,0), (2,0), (2,1), … */
-function fromLowerTriangle(lower: Float32Array, n: number, name: string): DistanceMatrix {
-  const matrix = allocateMatrix(n, name);
-  const data = matrix.data;
+/** Ripser's lower triangle from the strict upper one, row by row: (0,1), (0,2), …, (1,2), …;
+ *  (i, j) with i < j lands at j(j−1)/2 + i. */
+function lowerFromUpper(upper: Float32Array, n: number): LowerDistanceMatrix {
+  const lower = new Float32Array(upper.length);
   let k = 0;
-  for (let i = 1; i < n; i++) {
-    for (let j = 0; j < i; j++) {
-      data[i * n + j] = lower[k];
-      data[j * n + i] = lower[k++];
-    }
-  }
-  return matrix;
-}
-
-/** The full symmetric matrix from its strict upper triangle, row by row: (0,1), (0,2), …, (1,2), … */
-function fromUpperTriangle(upper: Float32Array, n: number, name: string): DistanceMatrix {
-  const matrix = allocateMatrix(n, name);
-  const data = matrix.data;
-  let k = 0;
-  for (let i = 0; i < n; i++) {
-    for (let j = i + 1; j < n; j++) {
-      data[i * n + j] = upper[k];
-      data[j * n + i] = upper[k++];
-    }
-  }
-  return matrix;
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) lower[(j * (j - 1)) / 2 + i] = upper[k++];
+  return { lower, n };
 }
 
 function requireData(count: number, name: string): void {
@@ -235,23 +219,23 @@ function requireData(count: number, name: string): void {
 
 function readAllNumbers(bytes: Uint8Array, name: string): Float32Array {
   const scanner = new NumberScanner(bytes, name);
-  const values = new Float32Builder();
+  const values = float32Builder();
   for (let token = scanner.next(); token !== INPUT_END; token = scanner.next()) {
     if (token === NUMBER) values.push(scanner.value);
   }
   return values.finish();
 }
 
-function readLowerDistance(bytes: Uint8Array, name: string): DistanceMatrix {
-  const values = readAllNumbers(bytes, name);
-  requireData(values.length, name);
-  return fromLowerTriangle(values, pointsForTriangle(values.length, name, 'distances'), name);
+function readLowerDistance(bytes: Uint8Array, name: string): LowerDistanceMatrix {
+  const lower = readAllNumbers(bytes, name);
+  requireData(lower.length, name);
+  return { lower, n: pointsForTriangle(lower.length, name, 'distances') };
 }
 
-function readUpperDistance(bytes: Uint8Array, name: string): DistanceMatrix {
-  const values = readAllNumbers(bytes, name);
-  requireData(values.length, name);
-  return fromUpperTriangle(values, pointsForTriangle(values.length, name, 'distances'), name);
+function readUpperDistance(bytes: Uint8Array, name: string): LowerDistanceMatrix {
+  const upper = readAllNumbers(bytes, name);
+  requireData(upper.length, name);
+  return lowerFromUpper(upper, pointsForTriangle(upper.length, name, 'distances'));
 }
 
 /**
@@ -259,9 +243,9 @@ function readUpperDistance(bytes: Uint8Array, name: string): DistanceMatrix {
  * first i values (left of the diagonal) are read. So a full matrix and a lower triangle whose
  * first line is empty both work. Trailing blank lines are not rows.
  */
-function readFullDistance(bytes: Uint8Array, name: string): DistanceMatrix {
+function readFullDistance(bytes: Uint8Array, name: string): LowerDistanceMatrix {
   const scanner = new NumberScanner(bytes, name);
-  const lower = new Float32Builder();
+  const lower = float32Builder();
   let row = 0;
   let inRow = 0;
   // A blank row after row 0 is fine only if nothing but blank lines follows it.
@@ -292,12 +276,12 @@ function readFullDistance(bytes: Uint8Array, name: string): DistanceMatrix {
   }
   const n = blankRowLine > 0 ? rowsBeforeBlank : row;
   requireData(n, name);
-  return fromLowerTriangle(lower.finish(), n, name);
+  return { lower: lower.finish(), n };
 }
 
 function readPointCloud(bytes: Uint8Array, name: string): PointCloud {
   const scanner = new NumberScanner(bytes, name);
-  const coordinates = new Float32Builder();
+  const coordinates = float32Builder();
   let dim = 0;
   let firstLine = 0;
   let n = 0;
@@ -325,13 +309,13 @@ function readPointCloud(bytes: Uint8Array, name: string): PointCloud {
   return { data: coordinates.finish(), n, dim };
 }
 
-/** Ripser's sparse triplets "i j d" (0-based). Pairs not listed are no edge (+Infinity); a pair
- *  listed twice keeps its smaller distance, the one that matters for every homology class. */
-function readSparse(bytes: Uint8Array, name: string): { matrix: DistanceMatrix; entries: number } {
+/** Ripser's sparse triplets "i j d" (0-based). Pairs not listed are no edge; a pair listed twice
+ *  is kept twice (the engine keeps the smaller distance, the one that matters for every class). */
+function readSparse(bytes: Uint8Array, name: string): SparseDistances {
   const scanner = new NumberScanner(bytes, name);
-  const rows: number[] = [];
-  const columns: number[] = [];
-  const distances = new Float32Builder();
+  const rows = int32Builder();
+  const columns = int32Builder();
+  const distances = float32Builder();
   const triple = [0, 0, 0];
   let inLine = 0;
   let n = 0;
@@ -349,6 +333,7 @@ function readSparse(bytes: Uint8Array, name: string): { matrix: DistanceMatrix; 
         if (!Number.isInteger(index) || index < 0) {
           throw parseError(`${name}:${lineNumber}: vertex index ${index} is not a non-negative integer`);
         }
+        if (index >= MAX_VERTICES) throw parseError(`${name}:${lineNumber}: vertex index ${index} is too large (at most ${MAX_VERTICES - 1})`);
       }
       if (i !== j) {
         // Ripser skips the diagonal and sizes the matrix from the off-diagonal entries only.
@@ -362,22 +347,11 @@ function readSparse(bytes: Uint8Array, name: string): { matrix: DistanceMatrix; 
     if (token === INPUT_END) break;
   }
   requireData(rows.length, name);
-  const matrix = allocateMatrix(n, name);
-  matrix.data.fill(Infinity);
-  for (let v = 0; v < n; v++) matrix.data[v * n + v] = 0;
-  const values = distances.finish();
-  for (let k = 0; k < rows.length; k++) {
-    const a = rows[k] * n + columns[k];
-    if (!(matrix.data[a] <= values[k])) {
-      matrix.data[a] = values[k];
-      matrix.data[columns[k] * n + rows[k]] = values[k];
-    }
-  }
-  return { matrix, entries: rows.length };
+  return { n, i: rows.finish(), j: columns.finish(), d: distances.finish() };
 }
 
 /** Little-endian float32 lower triangle, no header. */
-function readBinary(bytes: Uint8Array, name: string): DistanceMatrix {
+function readBinary(bytes: Uint8Array, name: string): LowerDistanceMatrix {
   if (bytes.byteLength % 4 !== 0) {
     throw parseError(`${name}: ${bytes.byteLength} bytes is not a whole number of float32 values`);
   }
@@ -387,7 +361,7 @@ function readBinary(bytes: Uint8Array, name: string): DistanceMatrix {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const lower = new Float32Array(count);
   for (let k = 0; k < count; k++) lower[k] = view.getFloat32(4 * k, true);
-  return fromLowerTriangle(lower, n, name);
+  return { lower, n };
 }
 
 const DIPHA_MAGIC = 8067171840n;
@@ -396,7 +370,7 @@ const DIPHA_HEADER_BYTES = 24;
 
 /** DIPHA: int64 magic, int64 file type 7, int64 n, then n×n float64, little-endian. Like Ripser
  *  we read the lower triangle. */
-function readDipha(bytes: Uint8Array, name: string): DistanceMatrix {
+function readDipha(bytes: Uint8Array, name: string): LowerDistanceMatrix {
   if (bytes.byteLength < DIPHA_HEADER_BYTES) {
     throw parseError(`${name}: ${bytes.byteLength} bytes is too short for a DIPHA header (24 bytes)`);
   }
@@ -413,35 +387,28 @@ function readDipha(bytes: Uint8Array, name: string): DistanceMatrix {
     throw parseError(`${name}: a DIPHA distance matrix of ${declared} points has ${expectedBytes} bytes, this file has ${bytes.byteLength}`);
   }
   const n = Number(declared);
-  const matrix = allocateMatrix(n, name);
-  for (let i = 1; i < n; i++) {
-    for (let j = 0; j < i; j++) {
-      const d = view.getFloat64(DIPHA_HEADER_BYTES + 8 * (i * n + j), true);
-      matrix.data[i * n + j] = d;
-      matrix.data[j * n + i] = d;
-    }
-  }
-  return matrix;
+  const lower = new Float32Array((n * (n - 1)) / 2);
+  let k = 0;
+  for (let i = 1; i < n; i++) for (let j = 0; j < i; j++) lower[k++] = view.getFloat64(DIPHA_HEADER_BYTES + 8 * (i * n + j), true);
+  return { lower, n };
 }
 
 /** Reads `bytes` (a file's content) in a Ripser format; `name` labels error messages. */
 export function parseRipserInput(bytes: Uint8Array, format: RipserFormat, name: string): RipserInput {
   switch (format) {
     case 'lower-distance':
-      return { kind: 'matrix', matrix: readLowerDistance(bytes, name) };
+      return { kind: 'lower', matrix: readLowerDistance(bytes, name) };
     case 'upper-distance':
-      return { kind: 'matrix', matrix: readUpperDistance(bytes, name) };
+      return { kind: 'lower', matrix: readUpperDistance(bytes, name) };
     case 'distance':
-      return { kind: 'matrix', matrix: readFullDistance(bytes, name) };
+      return { kind: 'lower', matrix: readFullDistance(bytes, name) };
     case 'point-cloud':
       return { kind: 'points', cloud: readPointCloud(bytes, name) };
     case 'dipha':
-      return { kind: 'matrix', matrix: readDipha(bytes, name) };
-    case 'sparse': {
-      const { matrix, entries } = readSparse(bytes, name);
-      return { kind: 'matrix', matrix, sparseEntries: entries };
-    }
+      return { kind: 'lower', matrix: readDipha(bytes, name) };
+    case 'sparse':
+      return { kind: 'sparse', sparse: readSparse(bytes, name) };
     case 'binary':
-      return { kind: 'matrix', matrix: readBinary(bytes, name), readerAppendsZero: true };
+      return { kind: 'lower', matrix: readBinary(bytes, name), readerAppendsZero: true };
   }
 }

@@ -1,6 +1,8 @@
-// Ripser 1.2.1's text output, byte for byte: its header lines and its interval lines. Ripser
-// stores every value as a C++ float and prints it with `std::cout << value`, which is printf's
-// "%g" (6 significant digits, trailing zeros dropped, exponent form outside 1e-4 ≤ |x| < 1e6).
+// Ripser 1.2.1's text output, byte for byte: its header lines, which intervals it prints in which
+// order, and how it prints a value. Ripser stores every value as a C++ float and prints it with
+// `std::cout << value`, which is printf's "%g" (6 significant digits, trailing zeros dropped,
+// exponent form outside 1e-4 ≤ |x| < 1e6). Also the JSON form, which adds the critical edges.
+import type { Barcode } from '../types.js';
 
 const SIGNIFICANT_DIGITS = 6;
 
@@ -81,4 +83,71 @@ export const intervalsHeaderLine = (dim: number): string => `persistence interva
 export function intervalLine(birth: number, death: number): string {
   const end = death === Infinity ? ' ' : formatRipserFloat(death);
   return ` [${formatRipserFloat(birth)},${end})`;
+}
+
+type Edge = [number, number];
+
+/** One printed interval; an edge is null where the Barcode has −1, −1. */
+export interface PrintedInterval {
+  birth: number;
+  /** Infinity for an essential class. */
+  death: number;
+  birthEdge: Edge | null;
+  deathEdge: Edge | null;
+}
+
+/** What `topofr persistence` prints: Ripser's header lines, then dimensions 0, 1, … */
+export interface PersistenceReport {
+  n: number;
+  header: string[];
+  /** The Rips threshold in force (float32); null where there is none. */
+  threshold: number | null;
+  dims: PrintedInterval[][];
+}
+
+const edgeAt = (edges: Int32Array, k: number): Edge | null => (edges[2 * k] < 0 ? null : [edges[2 * k], edges[2 * k + 1]]);
+
+/**
+ * A barcode's intervals as Ripser prints them. Order: in dimension 0 ascending deaths, essential
+ * classes last (Ripser's Kruskal pass, then the surviving roots); above, descending births
+ * (Ripser reduces columns by decreasing diameter and prints each pair as it finds it), ties in
+ * the engine's order. `--ratio r`: Ripser prints a finite pair only if death > birth·r in float32
+ * (in dimension 0 every birth is 0, so every pair passes).
+ */
+export function ripserIntervals(barcode: Barcode, ratio: number): PrintedInterval[] {
+  const intervals: PrintedInterval[] = [];
+  for (let k = 0; k < barcode.births.length; k++) {
+    const birthEdge = edgeAt(barcode.birthEdges, k);
+    const deathEdge = edgeAt(barcode.deathEdges, k);
+    const birth = barcode.births[k];
+    const death = barcode.deaths[k];
+    if (death === Infinity || death > Math.fround(birth * ratio)) intervals.push({ birth, death, birthEdge, deathEdge });
+  }
+  // Array.prototype.sort is stable: ties keep the engine's order.
+  if (barcode.dim === 0) return intervals.sort((a, b) => (a.death === b.death ? 0 : a.death < b.death ? -1 : 1));
+  return intervals.sort((a, b) => (a.birth === b.birth ? 0 : a.birth > b.birth ? -1 : 1));
+}
+
+/** Ripser's text: the header, then per dimension its title line and " [b,d)" / " [b, )" lines. */
+export function formatRipserText(report: PersistenceReport): string {
+  const lines = [...report.header];
+  report.dims.forEach((intervals, dim) => {
+    lines.push(intervalsHeaderLine(dim));
+    for (const { birth, death } of intervals) lines.push(intervalLine(birth, death));
+  });
+  return `${lines.join('\n')}\n`;
+}
+
+/** One JSON object; essential classes have death null and no death edge, dimension 0 no birth
+ *  edge. Values are the shortest decimals that read back as the same float32. */
+export function formatJson(report: PersistenceReport): string {
+  const barcodes = report.dims.map((intervals, dim) => ({
+    dim,
+    births: intervals.map((i) => shortestFloat32(i.birth)),
+    deaths: intervals.map((i) => (i.death === Infinity ? null : shortestFloat32(i.death))),
+    birthEdges: intervals.map((i) => i.birthEdge),
+    deathEdges: intervals.map((i) => i.deathEdge),
+  }));
+  const threshold = report.threshold === null ? null : shortestFloat32(report.threshold);
+  return `${JSON.stringify({ n: report.n, threshold, barcodes })}\n`;
 }

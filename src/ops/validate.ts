@@ -32,8 +32,8 @@ function assertFloat32(data: unknown, fn: string, name: string): Float32Array {
   return data;
 }
 
-export function isPointCloud(input: PointCloud | DistanceMatrix): input is PointCloud {
-  return typeof input === 'object' && input !== null && 'dim' in input;
+export function isPointCloud(input: object): input is PointCloud {
+  return input !== null && 'dim' in input;
 }
 
 export function assertPointCloud(points: unknown, fn: string): PointCloud {

@@ -1,12 +1,14 @@
 // dist-NxD: euclidean pairwiseDistances on the CPU, rated as the GEMM it is built on (2·n²·d
 // flops) and compared with the sgemm case of the same size measured in the same run.
+import { readBinary } from '../data.js';
 import { scipyAnchor } from '../anchors.js';
 import { dist64, gflops, maxError, round } from './check.js';
 import type { CaseFamily, Derived } from '../types.js';
 import type { DistanceMatrix } from '../../types.js';
 
 export const distancesFamily: CaseFamily = {
-  async prepare(points) {
+  async prepare(spec, file) {
+    const points = readBinary(file, spec.n, spec.dim);
     const { pairwiseDistances } = await import('../../index.js');
     const call = (): DistanceMatrix => pairwiseDistances(points, { metric: 'euclidean', device: 'cpu' });
     return {
@@ -21,7 +23,7 @@ export const distancesFamily: CaseFamily = {
       },
     };
   },
-  anchors: async (spec, files, runs) => [scipyAnchor('cdist', files.binary, spec.n, spec.dim, runs)],
+  anchors: async (spec, files, runs) => [scipyAnchor('cdist', files.input, spec.n, spec.dim, runs)],
   derive(spec, report, _anchors, done): Derived {
     const rate = gflops(spec.n, spec.n, spec.dim, report.median_ms);
     const ref = spec.reference ? done.get(spec.reference) : undefined;

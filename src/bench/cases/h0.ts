@@ -1,11 +1,13 @@
 // h0-NxD: persistenceH0 from points on the CPU (distances + MST pairing), against Ripser's H0 and
 // scipy's cdist + minimum_spanning_tree on the same points.
+import { readBinary } from '../data.js';
 import { ripserAnchor, scipyAnchor } from '../anchors.js';
 import type { CaseFamily, Derived } from '../types.js';
 import type { H0Result } from '../../types.js';
 
 export const h0Family: CaseFamily = {
-  async prepare(points) {
+  async prepare(spec, file) {
+    const points = readBinary(file, spec.n, spec.dim);
     const { persistenceH0 } = await import('../../index.js');
     const call = (): H0Result => persistenceH0(points, { device: 'cpu' });
     return {
@@ -24,8 +26,8 @@ export const h0Family: CaseFamily = {
   },
   // Ripser first: it is DESIGN.md §6's anchor for this case; scipy is the fallback headline.
   anchors: async (spec, files, runs) => [
-    ripserAnchor(await files.text(), runs),
-    scipyAnchor('h0', files.binary, spec.n, spec.dim, runs),
+    ripserAnchor(['--dim', '0', '--format', 'point-cloud', await files.text()], runs),
+    scipyAnchor('h0', files.input, spec.n, spec.dim, runs),
   ],
   derive(_spec, report, anchors): Derived {
     const ours = report.facts.mst_weight;

@@ -1,9 +1,11 @@
 // sgemm-NxNxK: C = X·Xᵀ through the addon's own GEMM, the ceiling the distance kernel is held to.
+import { readBinary } from '../data.js';
 import { dot64, gflops, maxError, round } from './check.js';
 import type { CaseFamily, Derived } from '../types.js';
 
 export const sgemmFamily: CaseFamily = {
-  async prepare(points) {
+  async prepare(spec, file) {
+    const points = readBinary(file, spec.n, spec.dim);
     const { native } = await import('../../native.js');
     const addon = native();
     const { n, dim, data } = points;
