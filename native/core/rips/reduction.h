@@ -30,42 +30,61 @@ namespace topofr::rips {
 // The working coboundary: a priority queue of entries, earliest in the filtration first, with lazy
 // cancellation (entries of one index are summed when they reach the front).
 //
-// A heavy column can hold millions of entries of which only a small front part is ever popped, so
-// a single binary heap over all of them spends its time in cache misses. Instead the entries up to
-// a cutoff (in the filtration order) form a binary heap, small enough to stay in cache, and those
-// after it wait unsorted in `far_`. When the heap runs empty, the earliest part of `far_` (cut at
-// a sampled quantile) becomes the new heap. Every entry in the heap comes before every entry in
-// `far_`, and all entries of one index share a key, hence a side: the pops are exactly those of
-// one heap over everything.
+// A heavy column can append millions of entries of which only a small front part is ever popped;
+// storing them all costs hundreds of MB and the time to write them. Instead only a window of the
+// column is kept: the entries after lower_ and up to cutoff_ (filtration order), in a binary heap
+// small enough to stay in cache. Entries outside the window are dropped as they are appended: the
+// column is zero up to lower_ (everything there has cancelled), and what lies after cutoff_ can be
+// rebuilt from the combination σ_j + Σ c_i σ_i, which the reduction keeps anyway. When the heap
+// grows past its limit, the later half is dropped and cutoff_ moves before it; when it runs empty,
+// the window moves on (lower_ = cutoff_) and the whole combination is enumerated again to fill it.
+// Every entry of one index shares a key, hence a side of each bound: the pops are exactly those of
+// one heap over everything. Refills enumerate the whole combination, so each one enlarges the
+// limit (geometrically, up to a cap): a column popping far pays for few refills.
 class WorkingColumn {
  public:
   void clear() {
     heap_.clear();
-    far_.clear();
-    cutoff_ = {0, -kInfinity};  // before everything: all entries wait in far_ until the first pop
+    lower_ = {0, -kInfinity};  // after everything: nothing is known to be zero yet
+    cutoff_ = {-1, kInfinity};  // after everything: all entries are kept until the heap fills
+    broken_ = false;
+    limit_ = kLimit;
   }
-  // Appends an entry; the heap needs restore() before the next pop.
+  // Adds an entry; the heap needs restore() before the next pop. Entries at or before lower_
+  // (where the column is known to be zero) and after cutoff_ (beyond the window; rebuilt by the
+  // next refill) are not kept.
   void append(const Entry& e) {
-    if (comes_before(cutoff_, e)) far_.push_back(e);
-    else heap_.push_back(e);
+    if (!comes_before(lower_, e) || comes_before(cutoff_, e)) return;
+    heap_.push_back(e);
+    if (heap_.size() >= limit_) shrink();
   }
   size_t heaped() const { return heap_.size(); }
-  // Makes a heap again of the first `heaped` entries followed by the new ones: one by one when
-  // they are few, at once (linear time) when they are many.
   void restore(size_t heaped) {
-    if (heap_.size() - heaped > heaped) {
+    if (broken_ || heap_.size() - heaped > heaped) {
       std::make_heap(heap_.begin(), heap_.end(), ReductionOrder());
+      broken_ = false;
       return;
     }
     for (size_t k = heaped + 1; k <= heap_.size(); ++k)
       std::push_heap(heap_.begin(), heap_.begin() + k, ReductionOrder());
   }
   // Pops the earliest entry with a non-zero total coefficient (index −1 when the column is zero).
-  Entry pop_pivot(const Modulus& m) {
+  // rebuild() appends the whole column again (every term of the combination), for refills.
+  template <class Rebuild>
+  Entry pop_pivot(const Modulus& m, Rebuild&& rebuild) {
     for (;;) {
       if (heap_.empty()) {
-        if (far_.empty()) return {-1, 0, 0};
-        refill();
+        if (cutoff_.diameter == kInfinity && cutoff_.index == -1) return {-1, 0, 0};
+        // Everything up to cutoff_ has cancelled: the next window comes after it.
+        lower_ = cutoff_;
+        cutoff_ = {-1, kInfinity};
+        // Each refill enumerates the whole combination again: the windows grow geometrically,
+        // so that refills stay few for columns that pop far.
+        limit_ = std::min(limit_ * kGrowth, kMaxLimit);
+        rebuild();
+        if (heap_.empty()) return {-1, 0, 0};
+        std::make_heap(heap_.begin(), heap_.end(), ReductionOrder());
+        broken_ = false;
       }
       std::pop_heap(heap_.begin(), heap_.end(), ReductionOrder());
       Entry pivot = heap_.back();
@@ -78,8 +97,9 @@ class WorkingColumn {
       if (pivot.coefficient != 0) return pivot;
     }
   }
-  Entry get_pivot(const Modulus& m) {
-    const Entry pivot = pop_pivot(m);
+  template <class Rebuild>
+  Entry get_pivot(const Modulus& m, Rebuild&& rebuild) {
+    const Entry pivot = pop_pivot(m, rebuild);
     if (pivot.index >= 0) {
       heap_.push_back(pivot);
       std::push_heap(heap_.begin(), heap_.end(), ReductionOrder());
@@ -88,42 +108,29 @@ class WorkingColumn {
   }
 
  private:
-  static constexpr size_t kSmall = 32;     // far_ up to this size moves into the heap at once
-  static constexpr size_t kFraction = 16;  // else about this fraction of it (at least kSmall)
-  static constexpr size_t kSamples = 256;
+  static constexpr size_t kLimit = size_t{1} << 15;  // entries kept at most at first (then halved)
+  static constexpr size_t kGrowth = 4;
+  static constexpr size_t kMaxLimit = size_t{1} << 24;
 
-  // heap_ is empty, far_ is not: moves the earliest part of far_ into the heap, cut at a sampled
-  // quantile (any cutoff gives the same pops; this one keeps the heap small and refills rare).
-  void refill() {
-    const size_t size = far_.size();
-    if (size <= kSmall) {
-      Entry last = far_[0];
-      for (const Entry& e : far_)
-        if (comes_before(last, e)) last = e;
-      cutoff_ = {last.index, last.diameter};
-      heap_.swap(far_);
-      far_.clear();
-    } else {
-      Entry sample[kSamples];
-      const size_t samples = std::min<size_t>(kSamples, size), stride = size / samples;
-      for (size_t k = 0; k < samples; ++k) sample[k] = far_[stride * k];
-      std::sort(sample, sample + samples, [](const Entry& a, const Entry& b) { return comes_before(a, b); });
-      const size_t want = std::max(kSmall, size / kFraction);
-      const size_t q = std::min(samples - 1, want * samples / size);
-      cutoff_ = {sample[q].index, sample[q].diameter};
-      size_t kept = 0;
-      for (size_t k = 0; k < size; ++k) {
-        const Entry& e = far_[k];
-        if (comes_before(cutoff_, e)) far_[kept++] = e;
-        else heap_.push_back(e);
-      }
-      far_.resize(kept);
-    }
-    std::make_heap(heap_.begin(), heap_.end(), ReductionOrder());
+  // Too many entries: keeps the earliest half, moving the cutoff before the rest.
+  void shrink() {
+    const auto before = [](const Entry& a, const Entry& b) { return comes_before(a, b); };
+    const size_t keep = heap_.size() / 2;
+    std::nth_element(heap_.begin(), heap_.begin() + keep, heap_.end(), before);
+    const Entry c = heap_[keep];
+    cutoff_ = {c.index, c.diameter};
+    // Entries of c's index (equal keys) are kept together with everything before.
+    size_t kept = 0;
+    for (size_t k = 0; k < heap_.size(); ++k)
+      if (!comes_before(cutoff_, heap_[k])) heap_[kept++] = heap_[k];
+    heap_.resize(kept);
+    broken_ = true;
   }
 
-  std::vector<Entry> heap_, far_;
-  Simplex cutoff_{0, -kInfinity};
+  std::vector<Entry> heap_;
+  Simplex lower_{0, -kInfinity}, cutoff_{-1, kInfinity};
+  bool broken_ = false;
+  size_t limit_ = kLimit;
 };
 
 template <class Distances>
@@ -154,11 +161,13 @@ class Reduction {
 
   void start(index_t j, Worker& w, Outcome& out);
   void resume(index_t j, Worker& w, Outcome& out);
-  void reduce(Worker& w, Outcome& out);
+  void reduce(index_t j, Worker& w, Outcome& out);
   void finish(index_t j, Worker& w, Outcome& out, std::vector<Interval>& intervals);
 
   // Appends factor · δs to the working coboundary, which then needs restore.
   void add_coboundary(Worker& w, const Simplex& s, coefficient_t factor);
+  // Appends the whole working coboundary δ(σ_j + combination) again.
+  void rebuild(index_t j, Worker& w, const Outcome& out);
   void compress(std::vector<Entry>& combination) const;
 
   const Filtration<Distances>& f_;
@@ -205,8 +214,8 @@ void Reduction<D>::start(index_t j, Worker& w, Outcome& out) {
   });
   if (emergent) return;
   w.column.restore(0);
-  out.pivot = w.column.get_pivot(f_.modulus);
-  reduce(w, out);
+  out.pivot = w.column.get_pivot(f_.modulus, [&] { rebuild(j, w, out); });
+  reduce(j, w, out);
 }
 
 // Rebuilds the working coboundary δ(σ_j + combination) and goes on reducing.
@@ -216,14 +225,20 @@ void Reduction<D>::resume(index_t j, Worker& w, Outcome& out) {
   add_coboundary(w, columns_[j], 1);
   for (const Entry& e : out.combination) add_coboundary(w, {e.index, e.diameter}, e.coefficient);
   w.column.restore(0);
-  out.pivot = w.column.get_pivot(f_.modulus);
-  reduce(w, out);
+  out.pivot = w.column.get_pivot(f_.modulus, [&] { rebuild(j, w, out); });
+  reduce(j, w, out);
 }
 
 // Adds earlier columns until the pivot belongs to none: a column that owns it in the table, or
 // the facet of an apparent pair (whose column is its bare coboundary, never reduced or stored).
 template <class D>
-void Reduction<D>::reduce(Worker& w, Outcome& out) {
+void Reduction<D>::rebuild(index_t j, Worker& w, const Outcome& out) {
+  add_coboundary(w, columns_[j], 1);
+  for (const Entry& e : out.combination) add_coboundary(w, {e.index, e.diameter}, e.coefficient);
+}
+
+template <class D>
+void Reduction<D>::reduce(index_t j, Worker& w, Outcome& out) {
   const Modulus& m = f_.modulus;
   while (out.pivot.index >= 0) {
     const size_t heaped = w.column.heaped();
@@ -249,7 +264,7 @@ void Reduction<D>::reduce(Worker& w, Outcome& out) {
       add_coboundary(w, {facet.index, facet.diameter}, factor);
     }
     w.column.restore(heaped);
-    out.pivot = w.column.get_pivot(m);
+    out.pivot = w.column.get_pivot(m, [&] { rebuild(j, w, out); });
   }
 }
 
