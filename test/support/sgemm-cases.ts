@@ -16,36 +16,36 @@ function reference(ta: boolean, tb: boolean, m: number, n: number, k: number, al
 }
 
 export function defineSgemmTests(): void {
-describe('sgemm (' + native().capabilities().blas + ')', () => {
-  it('matches a float64 reference on random shapes, transposes, strides, alpha and beta', () => {
-    const random = rng(21);
-    const dims = [1, 2, 3, 7, 16, 33, 64, 97, 130, 257];
-    for (let trial = 0; trial < 60; trial++) {
-      const pick = () => dims[Math.floor(random() * dims.length)];
-      const [m, n, k] = [pick(), pick(), pick()];
-      const ta = random() < 0.5, tb = random() < 0.5;
-      const pad = Math.floor(random() * 3);
-      const lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad, ldc = n + pad;
-      const a = randomPoints(ta ? k : m, lda, trial * 3), b = randomPoints(tb ? n : k, ldb, trial * 3 + 1);
-      const c = randomPoints(m, ldc, trial * 3 + 2);
-      const alpha = [1, -0.5, 2][trial % 3], beta = [0, 1, 0.25][Math.floor(trial / 3) % 3];
-      const want = reference(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-      const got = c.slice();
-      native().sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, got, ldc);
-      for (let i = 0; i < m; i++)
-        for (let j = 0; j < n; j++)
-          expect(Math.abs(got[i * ldc + j] - want[i * n + j])).toBeLessThanOrEqual(1e-4 * Math.sqrt(k) * (1 + Math.abs(want[i * n + j])));
-    }
-  });
+  describe('sgemm (' + native().capabilities().blas + ')', () => {
+    it('matches a float64 reference on random shapes, transposes, strides, alpha and beta', () => {
+      const random = rng(21);
+      const dims = [1, 2, 3, 7, 16, 33, 64, 97, 130, 257];
+      for (let trial = 0; trial < 60; trial++) {
+        const pick = () => dims[Math.floor(random() * dims.length)];
+        const [m, n, k] = [pick(), pick(), pick()];
+        const ta = random() < 0.5, tb = random() < 0.5;
+        const pad = Math.floor(random() * 3);
+        const lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad, ldc = n + pad;
+        const a = randomPoints(ta ? k : m, lda, trial * 3), b = randomPoints(tb ? n : k, ldb, trial * 3 + 1);
+        const c = randomPoints(m, ldc, trial * 3 + 2);
+        const alpha = [1, -0.5, 2][trial % 3], beta = [0, 1, 0.25][Math.floor(trial / 3) % 3];
+        const want = reference(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        const got = c.slice();
+        native().sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, got, ldc);
+        for (let i = 0; i < m; i++)
+          for (let j = 0; j < n; j++)
+            expect(Math.abs(got[i * ldc + j] - want[i * n + j])).toBeLessThanOrEqual(1e-4 * Math.sqrt(k) * (1 + Math.abs(want[i * n + j])));
+      }
+    });
 
-  it('beta = 0 ignores NaN in C, and k = 0 scales C by beta', () => {
-    const a = randomPoints(8, 8, 1);
-    const c = new Float32Array(64).fill(NaN);
-    native().sgemm(false, false, 8, 8, 8, 1, a, 8, a, 8, 0, c, 8);
-    expect(c.every(Number.isFinite)).toBe(true);
-    const c2 = new Float32Array(4).fill(3);
-    native().sgemm(false, false, 2, 2, 0, 1, new Float32Array(0), 1, new Float32Array(0), 2, 0.5, c2, 2);
-    expect(Array.from(c2)).toEqual([1.5, 1.5, 1.5, 1.5]);
+    it('beta = 0 ignores NaN in C, and k = 0 scales C by beta', () => {
+      const a = randomPoints(8, 8, 1);
+      const c = new Float32Array(64).fill(NaN);
+      native().sgemm(false, false, 8, 8, 8, 1, a, 8, a, 8, 0, c, 8);
+      expect(c.every(Number.isFinite)).toBe(true);
+      const c2 = new Float32Array(4).fill(3);
+      native().sgemm(false, false, 2, 2, 0, 1, new Float32Array(0), 1, new Float32Array(0), 2, 0.5, c2, 2);
+      expect(Array.from(c2)).toEqual([1.5, 1.5, 1.5, 1.5]);
+    });
   });
-});
 }
