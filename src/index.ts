@@ -3,6 +3,9 @@ export { capabilities } from './capabilities.js';
 export { pairwiseDistances, pairwiseDistancesAsync, type DistanceOptions } from './ops/distances.js';
 export { persistenceH0, persistenceH0Async, type H0Options } from './ops/h0.js';
 export { ripsPersistence, ripsPersistenceSync, type RipsOptions } from './ops/rips.js';
+export { registerNativeKernels, unregisterNativeKernels, nativeKernelsRegistered } from './tf/native-kernels.js';
+export * from './model/index.js';
+export * as tf from '@tensorflow/tfjs';
 export { TopofrError, TopofrRangeError, TopofrTypeError, type TopofrErrorCode } from './errors.js';
 export type {
   Barcode,

@@ -21,6 +21,14 @@ export interface NativeAddon {
   ripsPersistence(input: NativeRipsInput, maxDim: number, threshold: number, modulus: number, threads: number, async: true, metric: string): Promise<Barcode[]>;
   sgemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, lda: number,
     b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number): void;
+  /** NHWC conv2d forward (native/addon/conv_binding.cc): writes y. Geometry: batch, inH, inW, inC, outH, outW, outC,
+   * kH, kW, strideH, strideW, dilationH, dilationW, padTop, padLeft. */
+  conv2dForward(x: Float32Array, filter: Float32Array, y: Float32Array, ...geometry: number[]): void;
+  conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, ...geometry: number[]): void;
+  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dfilter: Float32Array, ...geometry: number[]): void;
+  /** c[i] = op(a[i])·op(b[i]), c dense [batch, m, n]; a broadcast side holds one matrix. */
+  batchMatMul(a: Float32Array, b: Float32Array, c: Float32Array, batch: number, m: number, n: number, k: number,
+    transA: boolean, transB: boolean, broadcastA: boolean, broadcastB: boolean): void;
   capabilities(): { cuda: { compiled: boolean; deviceCount: number; name?: string; error?: string }; threads: number; blas: string };
 }
 

@@ -33,6 +33,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("persistenceH0Matrix", Napi::Function::New(env, PersistenceH0Matrix, "persistenceH0Matrix"));
   exports.Set("ripsPersistence", Napi::Function::New(env, RipsPersistence, "ripsPersistence"));
   exports.Set("sgemm", Napi::Function::New(env, Sgemm, "sgemm"));
+  exports.Set("conv2dForward", Napi::Function::New(env, Conv2dForward, "conv2dForward"));
+  exports.Set("conv2dBackpropInput", Napi::Function::New(env, Conv2dBackpropInput, "conv2dBackpropInput"));
+  exports.Set("conv2dBackpropFilter", Napi::Function::New(env, Conv2dBackpropFilter, "conv2dBackpropFilter"));
+  exports.Set("batchMatMul", Napi::Function::New(env, BatchMatMul, "batchMatMul"));
   exports.Set("capabilities", Napi::Function::New(env, Capabilities, "capabilities"));
   return exports;
 }

@@ -11,5 +11,9 @@ Napi::Value PersistenceH0Matrix(const Napi::CallbackInfo& info);
 Napi::Value RipsPersistence(const Napi::CallbackInfo& info);
 Napi::Value Sgemm(const Napi::CallbackInfo& info);
 Napi::Value Capabilities(const Napi::CallbackInfo& info);
+Napi::Value Conv2dForward(const Napi::CallbackInfo& info);
+Napi::Value Conv2dBackpropInput(const Napi::CallbackInfo& info);
+Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo& info);
+Napi::Value BatchMatMul(const Napi::CallbackInfo& info);
 
 }  // namespace topofr

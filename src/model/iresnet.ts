@@ -1,0 +1,196 @@
+// IResNet ("ResNet as modified in ArcFace"), built with standard tfjs layers only, so that the
+// model serialises to the plain `model.json` + `weights.bin` format and loads in browsers.
+//
+// Layer-for-layer the official arcface_torch `backbones/iresnet.py` (TOPOFR.md §1.8):
+//   stem     conv3×3(3→64, s1, no bias) → BN → PReLU
+//   stages   widths 64/128/256/512, first block of each stage stride 2
+//   block    BN → conv3×3(s1) → BN → PReLU → conv3×3(s) → BN  (+ conv1×1(s) → BN shortcut when
+//            the shape changes), residual add
+//   head     BN2d → flatten → Dropout → Dense(embeddingSize) → BN1d ('features', γ ≡ 1 frozen)
+//
+// Faithfulness details:
+// * Padding: PyTorch pads a 3×3 conv by 1 on every side. For stride 1 that is tfjs 'same'; for
+//   stride 2 tfjs 'same' would pad only bottom/right (a half-pixel shift), so the strided conv is
+//   ZeroPadding2D(1) + 'valid' conv, exactly PyTorch's sampling grid.
+// * Flatten: PyTorch flattens NCHW, i.e. in (C, H, W) order. A Permute([3, 1, 2]) before the
+//   Flatten reproduces that order, so the Dense kernel is the transpose of the official `fc.weight`
+//   with no row shuffling (official checkpoints map 1:1).
+// * BatchNorm: eps 1e-5, PyTorch momentum 0.1 ⇒ tfjs momentum 0.9. The official code fixes the
+//   final BN1d's weight to 1 with requires_grad = False. tfjs' `scale: false` cannot be used: in
+//   tfjs-layers 4.22 BatchNormalization.call reads `this.gamma` unconditionally in training mode
+//   and throws. So `features` keeps γ (initialised to 1, and it stays in weights.bin, which also
+//   keeps the weight list 1:1 with the PyTorch state_dict) and γ is marked non-trainable by
+//   `freezeEmbeddingScale`. A LayerVariable's trainable flag is not serialised: call
+//   `freezeEmbeddingScale` again after `tf.loadLayersModel` (or use `loadIResNet`).
+// * Init (official `_init_`-free code path in iresnet.py): conv kernels ~ N(0, 0.1); BN γ = 1,
+//   β = 0; PReLU α = 0.25 (PyTorch default; tfjs' default would be 0); Linear is PyTorch's default,
+//   weight and bias ~ U(±1/√fan_in). Every initialiser gets its own seed derived from `seed`.
+// * Layer names follow the PyTorch state_dict keys with '.' (conv1, bn1, prelu, layer1.0.bn1,
+//   layer1.0.downsample.0, …, bn2, dropout, fc, features).
+import * as tf from '@tensorflow/tfjs';
+
+export type IResNetDepth = 18 | 34 | 50 | 100 | 200;
+
+export interface IResNetOptions {
+  depth: IResNetDepth;
+  /** Square input side in pixels (NHWC input [inputSize, inputSize, 3]); 112 in the paper. */
+  inputSize?: number;
+  /** Multiplies the stem and stage widths (64/128/256/512); 1 is the official net. */
+  widthMultiplier?: number;
+  /** Output embedding dimension; 512 in the paper. */
+  embeddingSize?: number;
+  /** Dropout rate before the Dense layer; 0 in every official config. */
+  dropout?: number;
+  /** Accepted for config compatibility; tfjs trains in float32, so it is ignored. */
+  fp16?: boolean;
+  /** Seed for every initialiser (deterministic weights for the same seed). */
+  seed?: number;
+  /** Model name. */
+  name?: string;
+}
+
+/** Blocks per stage of the official configurations. */
+export const IRESNET_LAYERS: Readonly<Record<IResNetDepth, readonly [number, number, number, number]>> = {
+  18: [2, 2, 2, 2],
+  34: [3, 4, 6, 3],
+  50: [3, 4, 14, 3],
+  100: [3, 13, 30, 3],
+  200: [6, 26, 60, 6],
+};
+
+export const IRESNET_BN_EPSILON = 1e-5;
+/** tfjs momentum for the moving statistics = 1 − PyTorch's momentum 0.1. */
+export const IRESNET_BN_MOMENTUM = 0.9;
+export const IRESNET_CONV_STD = 0.1;
+export const IRESNET_PRELU_ALPHA = 0.25;
+
+/** Spatial side after one stride-2 3×3 conv with padding 1 (PyTorch arithmetic). */
+function strided(size: number): number {
+  return Math.floor((size + 2 - 3) / 2) + 1;
+}
+
+/** The spatial side of the last feature map: inputSize/16 for multiples of 16 (7 at 112). */
+export function iresnetFeatureSize(inputSize: number): number {
+  let s = inputSize;
+  for (let i = 0; i < 4; i++) s = strided(s);
+  return s;
+}
+
+/** Channel widths [stem, stage1..stage4] for a width multiplier. */
+export function iresnetWidths(widthMultiplier = 1): [number, number, number, number, number] {
+  const w = (c: number) => Math.max(1, Math.round(c * widthMultiplier));
+  return [w(64), w(64), w(128), w(256), w(512)];
+}
+
+export function iresnet(options: IResNetOptions): tf.LayersModel {
+  const depth = options.depth;
+  const stages = IRESNET_LAYERS[depth];
+  if (stages === undefined) throw new RangeError(`iresnet: unsupported depth ${String(depth)} (18|34|50|100|200)`);
+  const inputSize = options.inputSize ?? 112;
+  const widthMultiplier = options.widthMultiplier ?? 1;
+  const embeddingSize = options.embeddingSize ?? 512;
+  const dropout = options.dropout ?? 0;
+  const baseSeed = options.seed ?? 2048;
+  if (!Number.isInteger(inputSize) || inputSize < 1) throw new RangeError(`iresnet: inputSize must be a positive integer, got ${inputSize}`);
+  if (!(widthMultiplier > 0)) throw new RangeError(`iresnet: widthMultiplier must be > 0, got ${widthMultiplier}`);
+  if (!Number.isInteger(embeddingSize) || embeddingSize < 1) throw new RangeError(`iresnet: embeddingSize must be a positive integer, got ${embeddingSize}`);
+  if (!(dropout >= 0 && dropout < 1)) throw new RangeError(`iresnet: dropout must be in [0, 1), got ${dropout}`);
+
+  let seedCounter = 0;
+  const nextSeed = () => (baseSeed * 1_000_003 + ++seedCounter * 7919) % 2_147_483_647;
+
+  const convInit = () => tf.initializers.randomNormal({ mean: 0, stddev: IRESNET_CONV_STD, seed: nextSeed() });
+
+  const conv = (x: tf.SymbolicTensor, name: string, filters: number, kernel: 1 | 3, stride: 1 | 2) => {
+    let input = x;
+    let padding: 'same' | 'valid' = kernel === 3 ? 'same' : 'valid';
+    if (kernel === 3 && stride === 2) {
+      input = tf.layers.zeroPadding2d({ padding: 1, name: `${name}.pad` }).apply(x) as tf.SymbolicTensor;
+      padding = 'valid';
+    }
+    return tf.layers
+      .conv2d({ filters, kernelSize: kernel, strides: stride, padding, useBias: false, kernelInitializer: convInit(), name })
+      .apply(input) as tf.SymbolicTensor;
+  };
+  const bn = (x: tf.SymbolicTensor, name: string, scale = true) =>
+    tf.layers
+      .batchNormalization({ axis: -1, epsilon: IRESNET_BN_EPSILON, momentum: IRESNET_BN_MOMENTUM, scale, center: true, name })
+      .apply(x) as tf.SymbolicTensor;
+  const prelu = (x: tf.SymbolicTensor, name: string) =>
+    tf.layers
+      .prelu({ sharedAxes: [1, 2], alphaInitializer: tf.initializers.constant({ value: IRESNET_PRELU_ALPHA }), name })
+      .apply(x) as tf.SymbolicTensor;
+
+  const [stemWidth, ...stageWidths] = iresnetWidths(widthMultiplier);
+  const input = tf.input({ shape: [inputSize, inputSize, 3], name: 'input' });
+  let x = conv(input, 'conv1', stemWidth, 3, 1);
+  x = bn(x, 'bn1');
+  x = prelu(x, 'prelu');
+
+  let inplanes = stemWidth;
+  for (let stage = 0; stage < 4; stage++) {
+    const planes = stageWidths[stage]!;
+    for (let b = 0; b < stages[stage]!; b++) {
+      const stride: 1 | 2 = b === 0 ? 2 : 1;
+      const p = `layer${stage + 1}.${b}`;
+      let identity = x;
+      let out = bn(x, `${p}.bn1`);
+      out = conv(out, `${p}.conv1`, planes, 3, 1);
+      out = bn(out, `${p}.bn2`);
+      out = prelu(out, `${p}.prelu`);
+      out = conv(out, `${p}.conv2`, planes, 3, stride);
+      out = bn(out, `${p}.bn3`);
+      if (stride !== 1 || inplanes !== planes) {
+        identity = conv(x, `${p}.downsample.0`, planes, 1, stride);
+        identity = bn(identity, `${p}.downsample.1`);
+      }
+      x = tf.layers.add({ name: `${p}.add` }).apply([out, identity]) as tf.SymbolicTensor;
+      inplanes = planes;
+    }
+  }
+
+  x = bn(x, 'bn2');
+  x = tf.layers.permute({ dims: [3, 1, 2], name: 'to_nchw' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.flatten({ name: 'flatten' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dropout({ rate: dropout, name: 'dropout' }).apply(x) as tf.SymbolicTensor;
+  const fanIn = inplanes * iresnetFeatureSize(inputSize) ** 2;
+  const bound = 1 / Math.sqrt(fanIn);
+  x = tf.layers
+    .dense({
+      units: embeddingSize,
+      useBias: true,
+      kernelInitializer: tf.initializers.randomUniform({ minval: -bound, maxval: bound, seed: nextSeed() }),
+      biasInitializer: tf.initializers.randomUniform({ minval: -bound, maxval: bound, seed: nextSeed() }),
+      name: 'fc',
+    })
+    .apply(x) as tf.SymbolicTensor;
+  x = bn(x, 'features');
+
+  const model = tf.model({ inputs: input, outputs: x, name: options.name ?? `iresnet${depth}` });
+  freezeEmbeddingScale(model);
+  return model;
+}
+
+/** Name of the embedding BatchNorm1d (the official `features`). */
+export const IRESNET_EMBEDDING_BN = 'features';
+
+/**
+ * Marks γ of the embedding BN (`features`) non-trainable, as the official code does
+ * (`features.weight.requires_grad = False`). Call before `compile`/training; `iresnet()` already
+ * does, but the flag does not survive save/load. Returns whether such a layer was found.
+ */
+export function freezeEmbeddingScale(model: tf.LayersModel): boolean {
+  const layer = model.layers.find((l) => l.name === IRESNET_EMBEDDING_BN);
+  if (layer === undefined || layer.getClassName() !== 'BatchNormalization') return false;
+  for (const w of layer.weights) {
+    if (w.originalName.endsWith('/gamma') || w.name.endsWith('/gamma')) w.trainable = false;
+  }
+  return true;
+}
+
+/** `tf.loadLayersModel` followed by `freezeEmbeddingScale` (restores the frozen γ). */
+export async function loadIResNet(handler: tf.io.IOHandler | string): Promise<tf.LayersModel> {
+  const model = await tf.loadLayersModel(handler);
+  freezeEmbeddingScale(model);
+  return model;
+}
