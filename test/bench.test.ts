@@ -5,6 +5,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { summarize } from '../src/bench/harness.js';
+import { findCase, selectCases } from '../src/bench/cases.js';
+import { kernelFlops } from '../src/bench/profile.js';
 
 const MAIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 
@@ -15,6 +17,33 @@ describe('summarize', () => {
   });
   it('refuses an empty sample', () => {
     expect(() => summarize([])).toThrow(RangeError);
+  });
+});
+
+describe('training-step cases', () => {
+  it('are registered, the small one in both the quick and the full set', () => {
+    const small = findCase('train-step-r18-56-b8-w0.25');
+    expect(small.family).toBe('train');
+    expect(small.dim).toBe(56 * 56 * 3);
+    expect(small.jsAnchor).toBe(true);
+    expect(selectCases(undefined, true).map((c) => c.name)).toContain(small.name);
+    expect(selectCases(undefined, false).map((c) => c.name)).toEqual(expect.arrayContaining([small.name, 'train-step-r18-112-b32']));
+    expect(selectCases(undefined, true).map((c) => c.name)).not.toContain('train-step-r18-112-b32');
+  });
+});
+
+describe('kernelFlops', () => {
+  it('counts 2·out·fh·fw·cin for convs and 2·out·k for matmuls', () => {
+    const conv = { inputs: { x: { shape: [2, 8, 8, 3] }, filter: { shape: [3, 3, 3, 4] } }, attrs: {} };
+    expect(kernelFlops('Conv2D', conv, { shape: [2, 8, 8, 4] })).toBe(2 * 2 * 8 * 8 * 4 * 3 * 3 * 3);
+    const dx = { inputs: { dy: { shape: [2, 8, 8, 4] }, filter: { shape: [3, 3, 3, 4] } }, attrs: {} };
+    expect(kernelFlops('Conv2DBackpropInput', dx, { shape: [2, 8, 8, 3] })).toBe(2 * 2 * 8 * 8 * 4 * 3 * 3 * 3);
+    const dw = { inputs: { x: { shape: [2, 8, 8, 3] }, dy: { shape: [2, 8, 8, 4] } }, attrs: { filterShape: [3, 3, 3, 4] } };
+    expect(kernelFlops('Conv2DBackpropFilter', dw, { shape: [3, 3, 3, 4] })).toBe(2 * 2 * 8 * 8 * 4 * 3 * 3 * 3);
+    const mm = { inputs: { a: { shape: [1, 5, 7] }, b: { shape: [1, 7, 3] } }, attrs: { transposeA: false } };
+    expect(kernelFlops('BatchMatMul', mm, { shape: [1, 5, 3] })).toBe(2 * 5 * 3 * 7);
+    expect(kernelFlops('BatchMatMul', { ...mm, attrs: { transposeA: true }, inputs: { a: { shape: [1, 7, 5] } } }, { shape: [1, 5, 3] })).toBe(2 * 5 * 3 * 7);
+    expect(kernelFlops('Add', conv, { shape: [1] })).toBeUndefined();
   });
 });
 

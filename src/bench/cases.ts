@@ -4,9 +4,10 @@ import { sgemmFamily } from './cases/sgemm.js';
 import { distancesFamily } from './cases/distances.js';
 import { h0Family } from './cases/h0.js';
 import { ripsFamily } from './cases/rips.js';
+import { trainFamily, trainSpec } from './cases/train.js';
 import type { CaseFamily, CaseSpec, Family } from './types.js';
 
-const FAMILIES: Record<Family, CaseFamily> = { sgemm: sgemmFamily, dist: distancesFamily, h0: h0Family, rips: ripsFamily };
+const FAMILIES: Record<Family, CaseFamily> = { sgemm: sgemmFamily, dist: distancesFamily, h0: h0Family, rips: ripsFamily, train: trainFamily };
 
 function sizes(n: number, dim: number, quick: boolean): CaseSpec[] {
   const sgemm = `sgemm-${n}x${n}x${dim}`;
@@ -37,7 +38,21 @@ const RIPS: CaseSpec[] = [
   { name: 'rips-sphere_3_192-dim1', family: 'rips', n: 192, dim: 0, quick: true, rips: { source: sphere, maxDim: 1 } },
 ];
 
-export const CASES: readonly CaseSpec[] = [...sizes(4096, 512, false), ...RIPS.filter((c) => !c.quick), ...sizes(1024, 512, true), ...RIPS.filter((c) => c.quick)];
+/** One SGD step of IResNet-18 + a 1000-way softmax head (DESIGN.md's training anchor is 112×112,
+ *  batch 32), and a small one, also timed on tfjs's own JS kernels so the speed-up shows; --quick
+ *  runs the small one on the native kernels only. */
+const TRAIN: CaseSpec[] = [
+  trainSpec('train-step-r18-56-b8-w0.25', { depth: 18, inputSize: 56, batch: 8, widthMultiplier: 0.25, classes: 1000, embeddingSize: 512 }, { quick: 'both', maxRuns: 5, jsAnchor: true }),
+  trainSpec('train-step-r18-112-b32', { depth: 18, inputSize: 112, batch: 32, widthMultiplier: 1, classes: 1000, embeddingSize: 512 }, { quick: false, maxRuns: 3, maxWarmup: 1 }),
+];
+
+export const CASES: readonly CaseSpec[] = [
+  ...sizes(4096, 512, false),
+  ...RIPS.filter((c) => !c.quick),
+  ...sizes(1024, 512, true),
+  ...RIPS.filter((c) => c.quick),
+  ...TRAIN,
+];
 
 export function findCase(name: string): CaseSpec {
   const spec = CASES.find((c) => c.name === name);
@@ -50,7 +65,7 @@ export const familyOf = (spec: CaseSpec): CaseFamily => FAMILIES[spec.family];
 /** The cases to run, in registry order, with each selected case's reference pulled in: a ratio
  *  to the sgemm ceiling only means something when both are measured on this machine, now. */
 export function selectCases(names: readonly string[] | undefined, quick: boolean): CaseSpec[] {
-  const wanted = new Set((names ?? CASES.filter((c) => c.quick === quick).map((c) => c.name)).map((n) => findCase(n).name));
+  const wanted = new Set((names ?? CASES.filter((c) => c.quick === quick || c.quick === 'both').map((c) => c.name)).map((n) => findCase(n).name));
   for (const name of [...wanted]) {
     const ref = findCase(name).reference;
     if (ref) wanted.add(ref);

@@ -9,7 +9,7 @@ const mb = (kb: number): number => Math.round((kb / 1024) * 10) / 10;
 async function main(job: ChildJob): Promise<ChildReport> {
   const spec = findCase(job.caseName);
   const baseline = process.resourceUsage().maxRSS;
-  const prepared = await familyOf(spec).prepare(spec, job.file);
+  const prepared = await familyOf(spec).prepare(spec, job.file, job.variant);
   const gc = globalThis.gc; // present: harness.runInChild passes --expose-gc
   const timing = measure(() => prepared.run(), job.warmup, job.runs, () => gc?.());
   const { capabilities } = await import('../index.js');

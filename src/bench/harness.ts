@@ -35,6 +35,8 @@ export interface ChildJob {
   file: string;
   warmup: number;
   runs: number;
+  /** Passed to the family's prepare (train: 'js' for tfjs's own kernels). */
+  variant?: string;
 }
 
 const CHILD = new URL('./child.js', import.meta.url);

@@ -79,7 +79,7 @@ function toRow(spec: CaseSpec, report: ChildReport, anchors: AnchorResult[], don
 export async function runSuite(opts: SuiteOptions): Promise<{ rows: BenchRow[]; failures: string[] }> {
   const specs = selectCases(opts.cases, opts.quick);
   const defaultRuns = opts.runs ?? (opts.quick ? 3 : 10);
-  const warmup = opts.quick ? 1 : 2;
+  const defaultWarmup = opts.quick ? 1 : 2;
   const defaultAnchorRuns = opts.quick ? 1 : 3;
   const dir = mkdtempSync(join(tmpdir(), 'topofr-bench-'));
   const filesFor = inputs(dir);
@@ -89,6 +89,7 @@ export async function runSuite(opts: SuiteOptions): Promise<{ rows: BenchRow[]; 
     for (const spec of specs) {
       const runs = Math.min(defaultRuns, spec.maxRuns ?? Infinity);
       const anchorRuns = Math.min(defaultAnchorRuns, spec.maxRuns ?? Infinity);
+      const warmup = Math.min(defaultWarmup, spec.maxWarmup ?? Infinity);
       const files = filesFor(spec);
       opts.log(`${spec.name}: ${runs} runs after ${warmup} warm-up`);
       const load = r3(loadavg()[0]);
@@ -100,7 +101,7 @@ export async function runSuite(opts: SuiteOptions): Promise<{ rows: BenchRow[]; 
         continue;
       }
       opts.log(`${spec.name}: median ${report.median_ms.toFixed(2)} ms`);
-      const anchors = opts.anchors ? await familyOf(spec).anchors(spec, files, anchorRuns) : [];
+      const anchors = opts.anchors ? await familyOf(spec).anchors(spec, files, anchorRuns, opts.quick) : [];
       done.set(spec.name, toRow(spec, report, anchors, done, load));
     }
   } finally {

@@ -8,7 +8,7 @@ export interface Timing {
   runs: number;
 }
 
-export type Family = 'sgemm' | 'dist' | 'h0' | 'rips';
+export type Family = 'sgemm' | 'dist' | 'h0' | 'rips' | 'train';
 
 /** Where a Rips case's input comes from: a Ripser example file in bench/data, or seeded
  *  clustered unit vectors (face-embedding-like: identities × samples). */
@@ -31,13 +31,19 @@ export interface CaseSpec {
   /** Points, and their dimension (0 for a distance matrix). */
   n: number;
   dim: number;
-  /** Part of the `--quick` smoke set. */
-  quick: boolean;
+  /** Part of the `--quick` smoke set ('both': of the quick and of the full set). */
+  quick: boolean | 'both';
   /** A case measured in the same run whose time this one is compared with (dist → sgemm). */
   reference?: string;
   rips?: RipsCase;
   /** At most this many timed runs, ours and the anchor's (cases that take tens of seconds). */
   maxRuns?: number;
+  /** At most this many warm-up runs (cases whose one run is slow). */
+  maxWarmup?: number;
+  /** A training-step case (family 'train'). */
+  train?: import('./cases/train.js').TrainCase;
+  /** Also time the step on tfjs's own JS cpu kernels, as the anchor. */
+  jsAnchor?: boolean;
 }
 
 /** What the case's child process sends back. */
@@ -103,8 +109,9 @@ export interface BenchRow extends Timing {
 export interface CaseFamily {
   /** Runs in the case's own process on the file the parent made (DataFiles.input); imports the
    *  addon lazily so the parent never loads it. */
-  prepare(spec: CaseSpec, file: string): Promise<Prepared>;
-  anchors(spec: CaseSpec, files: DataFiles, runs: number): Promise<AnchorResult[]>;
+  prepare(spec: CaseSpec, file: string, variant?: string): Promise<Prepared>;
+  /** `quick`: the --quick run (families may skip slow anchors). */
+  anchors(spec: CaseSpec, files: DataFiles, runs: number, quick?: boolean): Promise<AnchorResult[]>;
   /** Case-specific fields and the human note; `done` holds the rows measured earlier this run. */
   derive(spec: CaseSpec, report: ChildReport, anchors: AnchorResult[], done: ReadonlyMap<string, BenchRow>): Derived;
 }

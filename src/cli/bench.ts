@@ -4,6 +4,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { runSuite } from '../bench/run.js';
 import { formatRows } from '../bench/format.js';
 import { findCase } from '../bench/cases.js';
+import { formatProfile, profileCase } from '../bench/profile.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -22,18 +23,32 @@ function caseList(value: string): string[] {
   return names;
 }
 
-interface BenchFlags { json?: boolean; quick?: boolean; cases?: string[]; runs?: number; anchors: boolean }
+function caseName(value: string): string {
+  try {
+    return findCase(value.trim()).name;
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+interface BenchFlags { json?: boolean; quick?: boolean; cases?: string[]; runs?: number; anchors: boolean; profile?: string }
 
 export function registerBench(program: Command): void {
   program
     .command('bench')
-    .description('time distances, sgemm and H0 against scipy/Ripser anchors (each case in its own process)')
+    .description('time distances, sgemm, H0, Rips and IResNet training steps against their anchors (each case in its own process)')
     .option('--json', 'print one JSON array on stdout instead of the table')
     .option('--quick', 'small sizes and few runs (CI smoke)')
     .option('--cases <names>', 'comma-separated case names (default: the full or the quick set)', caseList)
     .option('--runs <n>', 'timed runs per case', positiveInt)
     .option('--no-anchors', 'skip the external anchors (scipy, Ripser)')
+    .option('--profile <case>', 'time every tfjs cpu kernel over one step of a train-step-* case, and print the table', caseName)
     .action(async (flags: BenchFlags) => {
+      if (flags.profile !== undefined) {
+        const profile = await profileCase(flags.profile, (line) => process.stderr.write(`bench: ${line}\n`));
+        process.stdout.write(flags.json ? `${JSON.stringify(profile, null, 2)}\n` : `${formatProfile(profile)}\n`);
+        return;
+      }
       const { rows, failures } = await runSuite({
         cases: flags.cases,
         quick: flags.quick ?? false,

@@ -1,0 +1,89 @@
+// train-step-*: one SGD step (lr 0.1) of an IResNet with a softmax classification head (dense to
+// `classes` logits + softmaxCrossEntropy on the embedding), on tfjs's pure-JS cpu backend with the
+// native conv/matmul kernels registered; the anchor is the same step on tfjs's own JS kernels,
+// measured in its own child process (variant 'js'). The input is the case's seeded Gaussian file,
+// read as batch × inputSize × inputSize × 3 NHWC images.
+import { readBinary } from '../data.js';
+import { runInChild } from '../harness.js';
+import { round } from './check.js';
+import type { AnchorResult, CaseFamily, CaseSpec, Derived, Prepared } from '../types.js';
+
+export interface TrainCase {
+  depth: 18;
+  inputSize: number;
+  batch: number;
+  widthMultiplier: number;
+  classes: number;
+  embeddingSize: number;
+}
+
+export const JS_ANCHOR = 'tfjs JS cpu';
+export const TRAIN_LR = 0.1;
+
+export function trainOf(spec: CaseSpec): TrainCase {
+  if (!spec.train) throw new TypeError(`bench case ${spec.name} is not a training case`);
+  return spec.train;
+}
+
+/** The spec of a training case: n = batch images of dim = inputSize²·3 values each. */
+export function trainSpec(name: string, t: TrainCase, extra: Partial<CaseSpec>): CaseSpec {
+  return { name, family: 'train', n: t.batch, dim: t.inputSize * t.inputSize * 3, quick: false, train: t, ...extra };
+}
+
+/** Builds the model, head, optimizer and batch; `run` is one optimizer step. Variant 'js' keeps
+ *  tfjs's own cpu kernels (the anchor); anything else registers the native ones. */
+export async function prepareTrainStep(spec: CaseSpec, file: string, variant?: string): Promise<Prepared> {
+  const t = trainOf(spec);
+  const tf = await import('@tensorflow/tfjs');
+  const { iresnet } = await import('../../model/iresnet.js');
+  const kernels = await import('../../tf/native-kernels.js');
+  await tf.setBackend('cpu');
+  if (variant === 'js') kernels.unregisterNativeKernels();
+  else kernels.registerNativeKernels();
+
+  const { data } = readBinary(file, spec.n, spec.dim);
+  const x = tf.tensor4d(data, [t.batch, t.inputSize, t.inputSize, 3]);
+  const labels = tf.oneHot(tf.tensor1d(Array.from({ length: t.batch }, (_, i) => (i * 7919) % t.classes), 'int32'), t.classes);
+  const model = iresnet({ depth: t.depth, inputSize: t.inputSize, widthMultiplier: t.widthMultiplier, embeddingSize: t.embeddingSize, seed: 7 });
+  const w = tf.variable(tf.randomNormal([t.embeddingSize, t.classes], 0, 0.01, 'float32', 11), true, 'bench.head.kernel');
+  const b = tf.variable(tf.zeros([t.classes]), true, 'bench.head.bias');
+  const optimizer = tf.train.sgd(TRAIN_LR);
+  let loss = NaN;
+  const step = (): void => {
+    const cost = optimizer.minimize(() => {
+      const emb = model.apply(x, { training: true }) as import('@tensorflow/tfjs').Tensor2D;
+      const logits = tf.add(tf.matMul(emb, w), b);
+      return tf.losses.softmaxCrossEntropy(labels, logits) as import('@tensorflow/tfjs').Scalar;
+    }, true);
+    loss = cost ? cost.dataSync()[0] : NaN;
+    cost?.dispose();
+  };
+  return {
+    run: step,
+    facts: () => ({ loss: round(loss, 4), batch: t.batch, input_size: t.inputSize, width_multiplier: t.widthMultiplier, params_m: round(model.countParams() / 1e6, 2) }),
+  };
+}
+
+const imgPerS = (batch: number, ms: number): number => (batch * 1000) / ms;
+
+export const trainFamily: CaseFamily = {
+  prepare: (spec, file, variant) => prepareTrainStep(spec, file, variant),
+  async anchors(spec, files, runs, quick): Promise<AnchorResult[]> {
+    if (!spec.jsAnchor) return [];
+    if (quick) return [{ name: JS_ANCHOR, status: 'unavailable', reason: '--quick measures the native kernels only' }];
+    try {
+      const r = await runInChild({ caseName: spec.name, file: files.input, warmup: 1, runs, variant: 'js' });
+      return [{ name: JS_ANCHOR, status: 'ok', median_ms: r.median_ms, min_ms: r.min_ms, max_ms: r.max_ms, runs: r.runs, peak_rss_mb: r.peak_rss_mb, facts: r.facts }];
+    } catch (err) {
+      return [{ name: JS_ANCHOR, status: 'failed', reason: (err as Error).message }];
+    }
+  },
+  derive(spec, report, anchors): Derived {
+    const t = trainOf(spec);
+    const ips = imgPerS(t.batch, report.median_ms);
+    const js = anchors.find((a) => a.name === JS_ANCHOR && a.status === 'ok');
+    const fields: Record<string, number> = { ms_per_step: round(report.median_ms, 1), img_per_s: round(ips, 2) };
+    if (js?.median_ms) fields.js_img_per_s = round(imgPerS(t.batch, js.median_ms), 2);
+    return { fields, note: `${ips.toFixed(2)} img/s${js?.median_ms ? ` (tfjs JS ${imgPerS(t.batch, js.median_ms).toFixed(2)} img/s)` : ''}` };
+  },
+};
