@@ -70,6 +70,21 @@ bool empty_geometry(const ConvGeometry& g) {
   return g.batch == 0 || g.out_h == 0 || g.out_w == 0 || g.out_c == 0 || g.in_c == 0 || g.k_h == 0 || g.k_w == 0;
 }
 
+// im2col of x in bands of output rows, so the column buffer stays bounded: band(col, r0, m) gets
+// the m = rows·out_w patch rows starting at output row r0 (over the whole batch).
+template <class Band>
+void for_each_im2col_band(const ConvGeometry& g, const float* x, Band&& band) {
+  const int64_t K = patch_size(g), total_rows = g.batch * g.out_h;
+  const int64_t rows = std::min(rows_per_band(g), total_rows);
+  std::vector<float> one_off;
+  float* col = scratch(size_t(rows * g.out_w * K), one_off);
+  for (int64_t r0 = 0; r0 < total_rows; r0 += rows) {
+    const int64_t r1 = std::min(total_rows, r0 + rows);
+    im2col_rows(g, x, r0, r1, col);
+    band(col, r0, (r1 - r0) * g.out_w);
+  }
+}
+
 }  // namespace
 
 void conv2d_forward(const ConvGeometry& g, const float* x, const float* filter, float* y) {
@@ -82,15 +97,10 @@ void conv2d_forward(const ConvGeometry& g, const float* x, const float* filter, 
     sgemm(false, false, total_rows * g.out_w, g.out_c, K, 1.0f, x, K, filter, g.out_c, 0.0f, y, g.out_c);
     return;
   }
-  const int64_t band = std::min(rows_per_band(g), total_rows);
-  std::vector<float> one_off;
-  float* col = scratch(size_t(band * g.out_w * K), one_off);
-  for (int64_t r0 = 0; r0 < total_rows; r0 += band) {
-    const int64_t r1 = std::min(total_rows, r0 + band), m = (r1 - r0) * g.out_w;
-    im2col_rows(g, x, r0, r1, col);
+  for_each_im2col_band(g, x, [&](const float* col, int64_t r0, int64_t m) {
     sgemm(false, false, m, g.out_c, K, 1.0f, col, K, filter, g.out_c, 0.0f, y + r0 * g.out_w * g.out_c,
           g.out_c);
-  }
+  });
 }
 
 void conv2d_backprop_filter(const ConvGeometry& g, const float* x, const float* dy, float* dfilter) {
@@ -103,16 +113,11 @@ void conv2d_backprop_filter(const ConvGeometry& g, const float* x, const float* 
     sgemm(true, false, K, g.out_c, total_rows * g.out_w, 1.0f, x, K, dy, g.out_c, 0.0f, dfilter, g.out_c);
     return;
   }
-  const int64_t band = std::min(rows_per_band(g), total_rows);
-  std::vector<float> one_off;
-  float* col = scratch(size_t(band * g.out_w * K), one_off);
-  for (int64_t r0 = 0; r0 < total_rows; r0 += band) {
-    const int64_t r1 = std::min(total_rows, r0 + band), m = (r1 - r0) * g.out_w;
-    im2col_rows(g, x, r0, r1, col);
+  for_each_im2col_band(g, x, [&](const float* col, int64_t r0, int64_t m) {
     // dW [K, out_c] (+)= colᵀ [K, m] · dy_band [m, out_c]
     sgemm(true, false, K, g.out_c, m, 1.0f, col, K, dy + r0 * g.out_w * g.out_c, g.out_c,
           r0 == 0 ? 0.0f : 1.0f, dfilter, g.out_c);
-  }
+  });
 }
 
 void conv2d_backprop_input(const ConvGeometry& g, const float* dy, const float* filter, float* dx) {

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "thread_pool.h"
+#include "union_find.h"
 
 namespace topofr {
 namespace {
@@ -142,29 +143,6 @@ class NeighbourLists {
   std::vector<int> sizes_;
   std::unique_ptr<std::atomic<float>[]> thresholds_;
   std::unique_ptr<std::atomic_flag[]> locks_;
-};
-
-class UnionFind {
- public:
-  explicit UnionFind(int64_t n) : parent_(n), size_(n, 1) {
-    for (int64_t v = 0; v < n; ++v) parent_[v] = static_cast<int32_t>(v);
-  }
-  int32_t find(int32_t v) {
-    while (parent_[v] != v) v = parent_[v] = parent_[parent_[v]];  // path halving
-    return v;
-  }
-  bool unite(int32_t a, int32_t b) {
-    a = find(a);
-    b = find(b);
-    if (a == b) return false;
-    if (size_[a] < size_[b]) std::swap(a, b);
-    parent_[b] = a;
-    size_[a] += size_[b];
-    return true;
-  }
-
- private:
-  std::vector<int32_t> parent_, size_;
 };
 
 // One worker's buffers: a distance tile, the column thresholds of a tile, a row's filter flags

@@ -4,37 +4,13 @@
 #include <memory>
 
 #include "../thread_pool.h"
+#include "../union_find.h"
 #include "coboundary.h"
 #include "memory.h"
 #include "parallel_sort.h"
 
 namespace topofr::rips {
 namespace {
-
-class UnionFind {
- public:
-  explicit UnionFind(int64_t n) : parent_(n), rank_(n, 0) {
-    for (int64_t v = 0; v < n; ++v) parent_[v] = static_cast<vertex_t>(v);
-  }
-  vertex_t find(vertex_t v) {
-    while (parent_[v] != v) v = parent_[v] = parent_[parent_[v]];  // path halving
-    return v;
-  }
-  // false when a and b were already connected.
-  bool unite(vertex_t a, vertex_t b) {
-    a = find(a);
-    b = find(b);
-    if (a == b) return false;
-    if (rank_[a] < rank_[b]) std::swap(a, b);
-    parent_[b] = a;
-    if (rank_[a] == rank_[b]) ++rank_[a];
-    return true;
-  }
-
- private:
-  std::vector<vertex_t> parent_;
-  std::vector<uint8_t> rank_;
-};
 
 // The filtration order on edges: by length, then by index C(v, 2) + u descending.
 bool edge_before(const Edge& a, const Edge& b) {
