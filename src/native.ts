@@ -29,6 +29,19 @@ export interface NativeAddon {
   /** c[i] = op(a[i])·op(b[i]), c dense [batch, m, n]; a broadcast side holds one matrix. */
   batchMatMul(a: Float32Array, b: Float32Array, c: Float32Array, batch: number, m: number, n: number, k: number,
     transA: boolean, transB: boolean, broadcastA: boolean, broadcastB: boolean): void;
+  /** Training-mode batch norm over rows × channels (channel last): writes y, mean, variance (biased). */
+  batchNormTrainingForward(x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, epsilon: number,
+    y: Float32Array, mean: Float32Array, variance: Float32Array, rows: number, channels: number): void;
+  /** Its gradient through the batch statistics: writes dx, dgamma, dbeta. */
+  batchNormTrainingBackward(x: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array | null,
+    epsilon: number, dy: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, rows: number, channels: number): void;
+  preluForward(x: Float32Array, alpha: Float32Array, y: Float32Array, rows: number, channels: number): void;
+  preluBackward(x: Float32Array, alpha: Float32Array, dy: Float32Array, dx: Float32Array, dalpha: Float32Array,
+    rows: number, channels: number): void;
+  /** dst[dstOffset + i] = src[srcOffset + i] for every i < box (row-major, same rank). */
+  copyBox(src: Float32Array, srcShape: number[], srcOffset: number[], dst: Float32Array, dstShape: number[],
+    dstOffset: number[], box: number[]): void;
+  fill(dst: Float32Array, value: number): void;
   capabilities(): { cuda: { compiled: boolean; deviceCount: number; name?: string; error?: string }; threads: number; blas: string };
 }
 

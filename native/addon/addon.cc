@@ -37,6 +37,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("conv2dBackpropInput", Napi::Function::New(env, Conv2dBackpropInput, "conv2dBackpropInput"));
   exports.Set("conv2dBackpropFilter", Napi::Function::New(env, Conv2dBackpropFilter, "conv2dBackpropFilter"));
   exports.Set("batchMatMul", Napi::Function::New(env, BatchMatMul, "batchMatMul"));
+  exports.Set("batchNormTrainingForward", Napi::Function::New(env, BatchNormTrainingForward, "batchNormTrainingForward"));
+  exports.Set("batchNormTrainingBackward", Napi::Function::New(env, BatchNormTrainingBackward, "batchNormTrainingBackward"));
+  exports.Set("preluForward", Napi::Function::New(env, PreluForward, "preluForward"));
+  exports.Set("preluBackward", Napi::Function::New(env, PreluBackward, "preluBackward"));
+  exports.Set("copyBox", Napi::Function::New(env, CopyBox, "copyBox"));
+  exports.Set("fill", Napi::Function::New(env, Fill, "fill"));
   exports.Set("capabilities", Napi::Function::New(env, Capabilities, "capabilities"));
   return exports;
 }

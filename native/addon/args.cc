@@ -47,6 +47,28 @@ FloatArray float32_arg(const Napi::CallbackInfo& info, size_t index, const char*
   return {array.Data(), array.ElementLength()};
 }
 
+FloatArray optional_float32_arg(const Napi::CallbackInfo& info, size_t index, const char* name) {
+  if (info[index].IsNull() || info[index].IsUndefined()) return {nullptr, 0};
+  return float32_arg(info, index, name);
+}
+
+std::vector<int64_t> integer_array_arg(const Napi::CallbackInfo& info, size_t index, const char* name, int64_t min,
+                                       int64_t max) {
+  if (!info[index].IsArray()) type_error(position(info, index, name) + " must be an array of integers");
+  Napi::Array array = info[index].As<Napi::Array>();
+  std::vector<int64_t> out(array.Length());
+  for (uint32_t i = 0; i < array.Length(); i++) {
+    Napi::Value v = array.Get(i);
+    const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
+    if (!(d == std::floor(d)) || d < double(min) || d > double(max))
+      throw UserError(ErrorKind::Range, "ERR_TOPOFR_INVALID_VALUE",
+                      position(info, index, name) + "[" + std::to_string(i) + "] must be an integer in [" +
+                          std::to_string(min) + ", " + std::to_string(max) + "]");
+    out[i] = int64_t(d);
+  }
+  return out;
+}
+
 int64_t integer_arg(const Napi::CallbackInfo& info, size_t index, const char* name, int64_t min, int64_t max) {
   Napi::Value v = info[index];
   if (!v.IsNumber()) type_error(position(info, index, name) + " must be a number");
@@ -89,6 +111,31 @@ void expect_shape(const FloatArray& array, int64_t rows, int64_t cols, const cha
                     std::string(name) + " has " + std::to_string(array.length) + " elements, but " +
                         std::to_string(rows) + "×" + std::to_string(cols) + " = " +
                         std::to_string(rows * cols) + " were expected");
+}
+
+uint64_t checked_product(const std::vector<int64_t>& factors) {
+  uint64_t p = 1;
+  for (int64_t f : factors) {
+    const uint64_t u = uint64_t(f);
+    if (u != 0 && p > std::numeric_limits<uint64_t>::max() / u) return std::numeric_limits<uint64_t>::max();
+    p *= u;
+  }
+  return p;
+}
+
+std::string shape_string(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (int64_t v : shape) s += (s.size() > 1 ? ", " : "") + std::to_string(v);
+  return s + "]";
+}
+
+void expect_length(const FloatArray& array, uint64_t expected, const char* name, const std::string& shape) {
+  if (array.length != expected)
+    throw UserError(ErrorKind::Range, "ERR_TOPOFR_INVALID_SHAPE",
+                    std::string(name) + " has " + std::to_string(array.length) + " elements, but its shape " + shape +
+                        " needs " +
+                        (expected == std::numeric_limits<uint64_t>::max() ? std::string("more than 2^64")
+                                                                          : std::to_string(expected)));
 }
 
 void check_points_finite(const float* data, int64_t n, int64_t dim, int threads) {

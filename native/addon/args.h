@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "../core/distances.h"
 
@@ -15,6 +16,11 @@ struct FloatArray {
 };
 
 FloatArray float32_arg(const Napi::CallbackInfo& info, size_t index, const char* name);
+// A Float32Array, or null/undefined → {nullptr, 0}.
+FloatArray optional_float32_arg(const Napi::CallbackInfo& info, size_t index, const char* name);
+// An array of integers, each in [min, max].
+std::vector<int64_t> integer_array_arg(const Napi::CallbackInfo& info, size_t index, const char* name, int64_t min,
+                                       int64_t max);
 int64_t integer_arg(const Napi::CallbackInfo& info, size_t index, const char* name, int64_t min, int64_t max);
 double number_arg(const Napi::CallbackInfo& info, size_t index, const char* name);
 bool boolean_arg(const Napi::CallbackInfo& info, size_t index, const char* name);
@@ -23,6 +29,13 @@ Metric metric_arg(const Napi::CallbackInfo& info, size_t index);
 
 // Throws ERR_TOPOFR_INVALID_SHAPE unless length == rows·cols (checked without overflow).
 void expect_shape(const FloatArray& array, int64_t rows, int64_t cols, const char* name);
+
+// Product of non-negative factors, or UINT64_MAX on overflow (then no array length can match).
+uint64_t checked_product(const std::vector<int64_t>& factors);
+// "[a, b, c]" for messages.
+std::string shape_string(const std::vector<int64_t>& shape);
+// Throws ERR_TOPOFR_INVALID_SHAPE unless array.length == expected (an element count of `shape`).
+void expect_length(const FloatArray& array, uint64_t expected, const char* name, const std::string& shape);
 
 // Throws ERR_TOPOFR_NON_FINITE naming the first NaN/±Inf coordinate (row, column).
 void check_points_finite(const float* data, int64_t n, int64_t dim, int threads);

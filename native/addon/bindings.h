@@ -15,5 +15,11 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info);
 Napi::Value Conv2dBackpropInput(const Napi::CallbackInfo& info);
 Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo& info);
 Napi::Value BatchMatMul(const Napi::CallbackInfo& info);
+Napi::Value BatchNormTrainingForward(const Napi::CallbackInfo& info);
+Napi::Value BatchNormTrainingBackward(const Napi::CallbackInfo& info);
+Napi::Value PreluForward(const Napi::CallbackInfo& info);
+Napi::Value PreluBackward(const Napi::CallbackInfo& info);
+Napi::Value CopyBox(const Napi::CallbackInfo& info);
+Napi::Value Fill(const Napi::CallbackInfo& info);
 
 }  // namespace topofr

@@ -10,7 +10,6 @@
 //     c[i] = op(a[i])·op(b[i]); a broadcast side holds one matrix used for every i.
 //
 // Every array length is checked against the geometry (overflow-safe) before memory is touched.
-#include <limits>
 #include <string>
 
 #include "../core/conv.h"
@@ -20,31 +19,6 @@
 
 namespace topofr {
 namespace {
-
-// Product of non-negative factors, or UINT64_MAX on overflow (then no array length can match).
-uint64_t product(std::initializer_list<int64_t> factors) {
-  uint64_t p = 1;
-  for (int64_t f : factors) {
-    const uint64_t u = uint64_t(f);
-    if (u != 0 && p > std::numeric_limits<uint64_t>::max() / u) return std::numeric_limits<uint64_t>::max();
-    p *= u;
-  }
-  return p;
-}
-
-void expect_length(const FloatArray& a, uint64_t expected, const char* name, const std::string& shape) {
-  if (a.length != expected)
-    throw UserError(ErrorKind::Range, "ERR_TOPOFR_INVALID_SHAPE",
-                    std::string(name) + " has " + std::to_string(a.length) + " elements, but its shape " + shape +
-                        " needs " + (expected == std::numeric_limits<uint64_t>::max() ? std::string("more than 2^64")
-                                                                                       : std::to_string(expected)));
-}
-
-std::string dims(std::initializer_list<int64_t> d) {
-  std::string s = "[";
-  for (int64_t v : d) s += (s.size() > 1 ? ", " : "") + std::to_string(v);
-  return s + "]";
-}
 
 ConvGeometry geometry_args(const Napi::CallbackInfo& info, size_t first) {
   constexpr int64_t kMax = INT32_MAX;
@@ -79,11 +53,11 @@ Napi::Value conv_entry(const Napi::CallbackInfo& info, Pass pass) {
     const auto& nm = names[int(pass)];
     FloatArray a0 = float32_arg(info, 0, nm[0]), a1 = float32_arg(info, 1, nm[1]), a2 = float32_arg(info, 2, nm[2]);
     const ConvGeometry g = geometry_args(info, 3);
-    const uint64_t x_len = product({g.batch, g.in_h, g.in_w, g.in_c});
-    const uint64_t f_len = product({g.k_h, g.k_w, g.in_c, g.out_c});
-    const uint64_t y_len = product({g.batch, g.out_h, g.out_w, g.out_c});
-    const std::string xs = dims({g.batch, g.in_h, g.in_w, g.in_c}), fs = dims({g.k_h, g.k_w, g.in_c, g.out_c}),
-                      ys = dims({g.batch, g.out_h, g.out_w, g.out_c});
+    const uint64_t x_len = checked_product({g.batch, g.in_h, g.in_w, g.in_c});
+    const uint64_t f_len = checked_product({g.k_h, g.k_w, g.in_c, g.out_c});
+    const uint64_t y_len = checked_product({g.batch, g.out_h, g.out_w, g.out_c});
+    const std::string xs = shape_string({g.batch, g.in_h, g.in_w, g.in_c}), fs = shape_string({g.k_h, g.k_w, g.in_c, g.out_c}),
+                      ys = shape_string({g.batch, g.out_h, g.out_w, g.out_c});
     switch (pass) {
       case Pass::Forward:
         expect_length(a0, x_len, "x", xs), expect_length(a1, f_len, "filter", fs), expect_length(a2, y_len, "y", ys);
@@ -123,9 +97,9 @@ Napi::Value BatchMatMul(const Napi::CallbackInfo& info) {
                   n = integer_arg(info, 5, "n", 0, kMax), k = integer_arg(info, 6, "k", 0, kMax);
     const bool ta = boolean_arg(info, 7, "transA"), tb = boolean_arg(info, 8, "transB");
     const bool bca = boolean_arg(info, 9, "broadcastA"), bcb = boolean_arg(info, 10, "broadcastB");
-    expect_length(a, product({bca ? 1 : batch, m, k}), "a", dims({bca ? 1 : batch, ta ? k : m, ta ? m : k}));
-    expect_length(b, product({bcb ? 1 : batch, k, n}), "b", dims({bcb ? 1 : batch, tb ? n : k, tb ? k : n}));
-    expect_length(c, product({batch, m, n}), "c", dims({batch, m, n}));
+    expect_length(a, checked_product({bca ? 1 : batch, m, k}), "a", shape_string({bca ? 1 : batch, ta ? k : m, ta ? m : k}));
+    expect_length(b, checked_product({bcb ? 1 : batch, k, n}), "b", shape_string({bcb ? 1 : batch, tb ? n : k, tb ? k : n}));
+    expect_length(c, checked_product({batch, m, n}), "c", shape_string({batch, m, n}));
     batched_sgemm(ta, tb, batch, m, n, k, a.data, bca ? 0 : m * k, b.data, bcb ? 0 : k * n, c.data);
     return info.Env().Undefined();
   } catch (const Napi::Error&) {

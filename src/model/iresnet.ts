@@ -28,6 +28,7 @@
 // * Layer names follow the PyTorch state_dict keys with '.' (conv1, bn1, prelu, layer1.0.bn1,
 //   layer1.0.downsample.0, …, bn2, dropout, fc, features).
 import * as tf from '@tensorflow/tfjs';
+import { batchNormalization } from '../tf/batch-norm-layer.js';
 
 export type IResNetDepth = 18 | 34 | 50 | 100 | 200;
 
@@ -113,8 +114,7 @@ export function iresnet(options: IResNetOptions): tf.LayersModel {
       .apply(input) as tf.SymbolicTensor;
   };
   const bn = (x: tf.SymbolicTensor, name: string, scale = true) =>
-    tf.layers
-      .batchNormalization({ axis: -1, epsilon: IRESNET_BN_EPSILON, momentum: IRESNET_BN_MOMENTUM, scale, center: true, name })
+    batchNormalization({ axis: -1, epsilon: IRESNET_BN_EPSILON, momentum: IRESNET_BN_MOMENTUM, scale, center: true, name })
       .apply(x) as tf.SymbolicTensor;
   const prelu = (x: tf.SymbolicTensor, name: string) =>
     tf.layers

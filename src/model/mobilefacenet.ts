@@ -29,6 +29,7 @@
 //   kaiming_normal(fan_out, relu), std = √(2 / fan_out), fan_out = out_channels·kh·kw (PyTorch's
 //   definition, also for grouped convs); PReLU α = 0.25. Seeded per layer.
 import * as tf from '@tensorflow/tfjs';
+import { batchNormalization } from '../tf/batch-norm-layer.js';
 
 export interface MobileFaceNetOptions {
   /** Blocks per residual stage; (1, 4, 6, 2) is `get_mbf`, (2, 8, 12, 4) `get_mbf_large`. */
@@ -105,7 +106,7 @@ export function mobileFaceNet(options: MobileFaceNetOptions = {}): tf.LayersMode
       .apply(dw) as T;
   };
   const bn = (x: T, name: string) =>
-    tf.layers.batchNormalization({ axis: -1, epsilon: MBF_BN_EPSILON, momentum: MBF_BN_MOMENTUM, name }).apply(x) as T;
+    batchNormalization({ axis: -1, epsilon: MBF_BN_EPSILON, momentum: MBF_BN_MOMENTUM, name }).apply(x) as T;
   const prelu = (x: T, name: string) =>
     tf.layers
       .prelu({ sharedAxes: [1, 2], alphaInitializer: tf.initializers.constant({ value: 0.25 }), name })

@@ -1,0 +1,158 @@
+#include "normalization.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "thread_pool.h"
+
+namespace topofr {
+namespace {
+
+// Rows per task: about 32 K values, so a task is long enough to amortise scheduling and the
+// per-chunk partial sums stay small. Depends on the shape only (thread-count independence).
+int64_t chunk_rows(int64_t channels) { return std::max<int64_t>(1, (int64_t(1) << 15) / std::max<int64_t>(channels, 1)); }
+
+// Per-channel double sums of `terms` quantities, computed chunk by chunk in parallel and combined in
+// chunk order. accumulate(first_row, end_row, partial) adds into partial[term·channels + c].
+template <class Accumulate>
+std::vector<double> channel_sums(int64_t rows, int64_t channels, int terms, const Accumulate& accumulate) {
+  const int64_t step = chunk_rows(channels);
+  const int64_t chunks = (rows + step - 1) / step;
+  const int64_t width = int64_t(terms) * channels;
+  std::vector<double> partial(size_t(chunks * width), 0.0);
+  parallel_for(chunks, [&](int64_t k) {
+    accumulate(k * step, std::min(rows, (k + 1) * step), partial.data() + k * width);
+  });
+  std::vector<double> total(size_t(width), 0.0);
+  for (int64_t k = 0; k < chunks; k++)
+    for (int64_t i = 0; i < width; i++) total[size_t(i)] += partial[size_t(k * width + i)];
+  return total;
+}
+
+// out[r, c] = a[c]·in[r, c] + b[c] over all rows, in parallel.
+void affine_rows(int64_t rows, int64_t channels, const float* in, const float* a, const float* b, float* out) {
+  const int64_t step = chunk_rows(channels);
+  parallel_for((rows + step - 1) / step, [&](int64_t k) {
+    const int64_t end = std::min(rows, (k + 1) * step);
+    for (int64_t r = k * step; r < end; r++) {
+      const float* src = in + r * channels;
+      float* dst = out + r * channels;
+      for (int64_t c = 0; c < channels; c++) dst[c] = a[c] * src[c] + b[c];
+    }
+  });
+}
+
+}  // namespace
+
+void batch_norm_training_forward(int64_t rows, int64_t channels, const float* x, const float* gamma,
+                                 const float* beta, float eps, float* y, float* mean, float* variance) {
+  if (channels <= 0) return;
+  if (rows <= 0) {  // tf.moments of an empty tensor: NaN
+    std::fill(mean, mean + channels, NAN);
+    std::fill(variance, variance + channels, NAN);
+    return;
+  }
+  // Shifted sums (shift = the first row) keep Σ(x−s)² − (Σ(x−s))²/n accurate when |mean| ≫ std.
+  const std::vector<double> sums = channel_sums(rows, channels, 2, [&](int64_t r0, int64_t r1, double* acc) {
+    double* s = acc;
+    double* q = acc + channels;
+    for (int64_t r = r0; r < r1; r++) {
+      const float* row = x + r * channels;
+      for (int64_t c = 0; c < channels; c++) {
+        const double d = double(row[c]) - double(x[c]);
+        s[c] += d;
+        q[c] += d * d;
+      }
+    }
+  });
+  std::vector<float> scale(static_cast<size_t>(channels)), shift(static_cast<size_t>(channels));
+  const double n = double(rows);
+  for (int64_t c = 0; c < channels; c++) {
+    const double s = sums[size_t(c)], q = sums[size_t(channels + c)];
+    const double m = double(x[c]) + s / n;
+    const double v = std::max(0.0, (q - s * s / n) / n);
+    mean[c] = float(m);
+    variance[c] = float(v);
+    const double a = (gamma ? double(gamma[c]) : 1.0) / std::sqrt(v + double(eps));
+    scale[size_t(c)] = float(a);
+    shift[size_t(c)] = float((beta ? double(beta[c]) : 0.0) - m * a);
+  }
+  affine_rows(rows, channels, x, scale.data(), shift.data(), y);
+}
+
+void batch_norm_training_backward(int64_t rows, int64_t channels, const float* x, const float* mean,
+                                  const float* variance, const float* gamma, float eps, const float* dy,
+                                  float* dx, float* dgamma, float* dbeta) {
+  if (channels <= 0) return;
+  // Σ dy and Σ dy·(x − mean) per channel.
+  const std::vector<double> sums = channel_sums(rows, channels, 2, [&](int64_t r0, int64_t r1, double* acc) {
+    double* sdy = acc;
+    double* sdyx = acc + channels;
+    for (int64_t r = r0; r < r1; r++) {
+      const float* xr = x + r * channels;
+      const float* gr = dy + r * channels;
+      for (int64_t c = 0; c < channels; c++) {
+        sdy[c] += double(gr[c]);
+        sdyx[c] += double(gr[c]) * (double(xr[c]) - double(mean[c]));
+      }
+    }
+  });
+  // dx = γ·σ⁻¹·(dy − Σdy/n − (x − μ)·σ⁻²·Σdy(x − μ)/n), written as a·dy + b·x + c per channel
+  // (one fused pass; the coefficients are formed in double).
+  std::vector<float> a(static_cast<size_t>(channels)), bx(static_cast<size_t>(channels)), c0(static_cast<size_t>(channels));
+  const double n = double(std::max<int64_t>(rows, 1));
+  for (int64_t c = 0; c < channels; c++) {
+    const double inv = 1.0 / std::sqrt(double(variance[c]) + double(eps));
+    const double g = gamma ? double(gamma[c]) : 1.0;
+    const double sdy = sums[size_t(c)], sdyx = sums[size_t(channels + c)];
+    dbeta[c] = float(sdy);
+    dgamma[c] = float(sdyx * inv);
+    const double k = g * inv;
+    const double xc = -k * inv * inv * sdyx / n;  // coefficient of (x − μ)
+    a[size_t(c)] = float(k);
+    bx[size_t(c)] = float(xc);
+    c0[size_t(c)] = float(-k * sdy / n - xc * double(mean[c]));
+  }
+  const int64_t step = chunk_rows(channels);
+  parallel_for((rows + step - 1) / step, [&](int64_t k) {
+    const int64_t end = std::min(rows, (k + 1) * step);
+    for (int64_t r = k * step; r < end; r++) {
+      const float* xr = x + r * channels;
+      const float* gr = dy + r * channels;
+      float* out = dx + r * channels;
+      for (int64_t c = 0; c < channels; c++) out[c] = a[size_t(c)] * gr[c] + bx[size_t(c)] * xr[c] + c0[size_t(c)];
+    }
+  });
+}
+
+void prelu_forward(int64_t rows, int64_t channels, const float* x, const float* alpha, float* y) {
+  const int64_t step = chunk_rows(channels);
+  parallel_for((rows + step - 1) / step, [&](int64_t k) {
+    const int64_t end = std::min(rows, (k + 1) * step);
+    for (int64_t r = k * step; r < end; r++) {
+      const float* xr = x + r * channels;
+      float* out = y + r * channels;
+      for (int64_t c = 0; c < channels; c++) out[c] = xr[c] > 0.0f ? xr[c] : alpha[c] * xr[c];
+    }
+  });
+}
+
+void prelu_backward(int64_t rows, int64_t channels, const float* x, const float* alpha, const float* dy, float* dx,
+                    float* dalpha) {
+  const std::vector<double> sums = channel_sums(rows, channels, 1, [&](int64_t r0, int64_t r1, double* acc) {
+    for (int64_t r = r0; r < r1; r++) {
+      const float* xr = x + r * channels;
+      const float* gr = dy + r * channels;
+      float* out = dx + r * channels;
+      for (int64_t c = 0; c < channels; c++) {
+        const bool positive = xr[c] > 0.0f;
+        out[c] = positive ? gr[c] : alpha[c] * gr[c];
+        acc[c] += positive ? 0.0 : double(gr[c]) * double(xr[c]);
+      }
+    }
+  });
+  for (int64_t c = 0; c < channels; c++) dalpha[c] = float(sums[size_t(c)]);
+}
+
+}  // namespace topofr

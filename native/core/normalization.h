@@ -1,0 +1,32 @@
+// Channel-last batch normalisation (training mode) and PReLU, forward and backward, for the fused
+// tfjs kernels (src/tf/kernels/normalization.ts). A tensor is viewed as rows × channels (NHWC:
+// rows = batch·height·width), statistics are per channel over all rows.
+//
+// Why fused: tfjs builds training-mode BN from moments + batchNorm and differentiates it op by op
+// (≈ 25 passes over the activation, each with a fresh allocation); here the forward is 2 passes and
+// the backward 2. Per-channel sums are accumulated in double over fixed row chunks and combined in
+// chunk order, so results do not depend on the thread count.
+#pragma once
+#include <cstdint>
+
+namespace topofr {
+
+// mean[c], variance[c] (biased, as tf.moments) of x over rows, then
+// y = (x − mean)·gamma/√(variance + eps) + beta. gamma/beta may be null (1 and 0).
+void batch_norm_training_forward(int64_t rows, int64_t channels, const float* x, const float* gamma,
+                                 const float* beta, float eps, float* y, float* mean, float* variance);
+
+// The gradient of the forward above through the batch statistics: dx (rows × channels), and
+// dgamma[c] = Σ dy·x̂, dbeta[c] = Σ dy. mean/variance are the forward's outputs; gamma may be null.
+void batch_norm_training_backward(int64_t rows, int64_t channels, const float* x, const float* mean,
+                                  const float* variance, const float* gamma, float eps, const float* dy,
+                                  float* dx, float* dgamma, float* dbeta);
+
+// y = x > 0 ? x : alpha[c]·x.
+void prelu_forward(int64_t rows, int64_t channels, const float* x, const float* alpha, float* y);
+
+// dx = x > 0 ? dy : alpha[c]·dy;  dalpha[c] = Σ over x ≤ 0 of dy·x.
+void prelu_backward(int64_t rows, int64_t channels, const float* x, const float* alpha, const float* dy, float* dx,
+                    float* dalpha);
+
+}  // namespace topofr
