@@ -42,8 +42,15 @@ export interface NativeAddon {
   copyBox(src: Float32Array, srcShape: number[], srcOffset: number[], dst: Float32Array, dstShape: number[],
     dstOffset: number[], box: number[]): void;
   fill(dst: Float32Array, value: number): void;
+  /** out = a op b over rows × cols; each operand 'full', 'row' (cols values per row) or 'scalar'. */
+  binaryOp(op: 'add' | 'sub' | 'mul' | 'div', a: Float32Array, aKind: OperandKind, b: Float32Array, bKind: OperandKind,
+    out: Float32Array, rows: number, cols: number): void;
+  /** glibc: keep freed memory for reuse instead of fresh mmaps (true) or restore the defaults (false). */
+  retainFreedMemory(on: boolean): boolean;
   capabilities(): { cuda: { compiled: boolean; deviceCount: number; name?: string; error?: string }; threads: number; blas: string };
 }
+
+export type OperandKind = 'full' | 'row' | 'scalar';
 
 export interface RawH0 {
   edges: Int32Array;

@@ -43,6 +43,12 @@ void affine_rows(int64_t rows, int64_t channels, const float* in, const float* a
   });
 }
 
+// PReLU is written as arithmetic (max/min, a 0/1 mask), not `x > 0 ? … : …`: GCC turns the
+// conditional into a branch, activations are positive at random, and the mispredictions made the
+// kernels ~8× slower than memory speed. Results are the same values (x·1, x·α, +0 terms).
+inline float prelu(float x, float alpha) { return std::max(x, 0.0f) + alpha * std::min(x, 0.0f); }
+inline float positive_mask(float x) { return float(x > 0.0f); }
+
 }  // namespace
 
 void batch_norm_training_forward(int64_t rows, int64_t channels, const float* x, const float* gamma,
@@ -131,9 +137,9 @@ void prelu_forward(int64_t rows, int64_t channels, const float* x, const float* 
   parallel_for((rows + step - 1) / step, [&](int64_t k) {
     const int64_t end = std::min(rows, (k + 1) * step);
     for (int64_t r = k * step; r < end; r++) {
-      const float* xr = x + r * channels;
-      float* out = y + r * channels;
-      for (int64_t c = 0; c < channels; c++) out[c] = xr[c] > 0.0f ? xr[c] : alpha[c] * xr[c];
+      const float* __restrict xr = x + r * channels;
+      float* __restrict out = y + r * channels;
+      for (int64_t c = 0; c < channels; c++) out[c] = prelu(xr[c], alpha[c]);
     }
   });
 }
@@ -142,13 +148,13 @@ void prelu_backward(int64_t rows, int64_t channels, const float* x, const float*
                     float* dalpha) {
   const std::vector<double> sums = channel_sums(rows, channels, 1, [&](int64_t r0, int64_t r1, double* acc) {
     for (int64_t r = r0; r < r1; r++) {
-      const float* xr = x + r * channels;
-      const float* gr = dy + r * channels;
-      float* out = dx + r * channels;
+      const float* __restrict xr = x + r * channels;
+      const float* __restrict gr = dy + r * channels;
+      float* __restrict out = dx + r * channels;
       for (int64_t c = 0; c < channels; c++) {
-        const bool positive = xr[c] > 0.0f;
-        out[c] = positive ? gr[c] : alpha[c] * gr[c];
-        acc[c] += positive ? 0.0 : double(gr[c]) * double(xr[c]);
+        const float p = positive_mask(xr[c]);
+        out[c] = gr[c] * (p + (1.0f - p) * alpha[c]);
+        acc[c] += double((1.0f - p) * gr[c]) * double(xr[c]);
       }
     }
   });
