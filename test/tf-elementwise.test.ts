@@ -72,7 +72,7 @@ describe('binaryOp binding checks its input', () => {
     expect(code(() => n.binaryOp('add', f(6), 'full', f(2), 'scalar', f(6), 2, 3))).toEqual(['RangeError', 'ERR_TOPOFR_INVALID_SHAPE']);
     expect(code(() => n.binaryOp('add', f(6), 'full', f(1), 'scalar', f(5), 2, 3))).toEqual(['RangeError', 'ERR_TOPOFR_INVALID_SHAPE']);
     expect(code(() => n.binaryOp('add', f(6), 'full', f(1), 'scalar', f(6), 2, 0))).toEqual(['RangeError', 'ERR_TOPOFR_INVALID_VALUE']);
-    expect(code(() => n.binaryOp('add', f(6), 'full', f(1), 'scalar', f(6), 2))).toEqual(['TypeError', 'ERR_TOPOFR_INVALID_TYPE']);
+    expect(code(() => (n.binaryOp as (...a: unknown[]) => void)('add', f(6), 'full', f(1), 'scalar', f(6), 2))).toEqual(['TypeError', 'ERR_TOPOFR_INVALID_TYPE']);
   });
   it('retainFreedMemory applies on glibc', () => {
     const glibc = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header?.glibcVersionRuntime;

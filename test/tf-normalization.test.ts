@@ -214,7 +214,7 @@ describe('native normalization and copy bindings check their input', () => {
     expect(code(() => n.batchNormTrainingBackward(f(12), f(3), f(3), f(3), 1e-5, f(12), f(12), f(3), f(2), 4, 3))).toEqual(['RangeError', 'ERR_TOPOFR_INVALID_SHAPE']);
     expect(code(() => n.preluForward(f(12), f(3), f(12), 4, 3))).toEqual(['none', undefined]);
     expect(code(() => n.preluForward(f(12), f(3), f(12), 2 ** 40, 2 ** 40))).toEqual(['RangeError', 'ERR_TOPOFR_INVALID_SHAPE']);
-    expect(code(() => n.preluBackward(f(12), f(3), f(12), f(12), f(3), 4))).toEqual(['TypeError', 'ERR_TOPOFR_INVALID_TYPE']);
+    expect(code(() => (n.preluBackward as (...a: unknown[]) => void)(f(12), f(3), f(12), f(12), f(3), 4))).toEqual(['TypeError', 'ERR_TOPOFR_INVALID_TYPE']);
     expect(code(() => n.preluBackward(f(12), f(3), new Int32Array(12) as never, f(12), f(3), 4, 3))).toEqual(['TypeError', 'ERR_TOPOFR_INVALID_TYPE']);
   });
   it('copyBox and fill', () => {

@@ -1,6 +1,6 @@
-// External anchors: scipy (cdist, cdist + minimum_spanning_tree) and the Ripser CLI, run on the
-// same input files as our cases. An anchor that cannot run is reported as unavailable or failed,
-// with the reason — never replaced by a remembered number.
+// External anchors: scipy (cdist, cdist + minimum_spanning_tree), the Ripser CLI and a PyTorch
+// training step, run on the same input files as our cases. An anchor that cannot run is reported
+// as unavailable or failed, with the reason — never replaced by a remembered number.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -99,5 +99,42 @@ export function ripserAnchor(args: string[], runs: number): AnchorResult {
     max_ms: out.max as number,
     runs: out.runs as number,
     peak_rss_mb: out.peak_rss_mb as number,
+  };
+}
+
+/** What the PyTorch train-step anchor needs to build the same model and batch. */
+export interface TorchTrainConfig {
+  depth: number;
+  inputSize: number;
+  batch: number;
+  widthMultiplier: number;
+  classes: number;
+  embeddingSize: number;
+  /** torch.set_num_threads: the native side's thread count, so both use the same cores. */
+  threads: number;
+}
+
+export const TORCH_ANCHOR = 'PyTorch cpu';
+
+/** One SGD step of the same IResNet + softmax head in PyTorch on the CPU (torch_train_step.py).
+ *  Named `PyTorch cpu (torch VERSION, N threads)` once it ran; facts: the loss, params_m, threads.
+ *  Its OpenMP threads slow down many-fold when another process is busy on the same cores. */
+export function torchTrainAnchor(file: string, t: TorchTrainConfig, warmup: number, runs: number): AnchorResult {
+  const args = [file, String(t.batch), String(t.inputSize), '--depth', String(t.depth), '--width', String(t.widthMultiplier)];
+  args.push('--classes', String(t.classes), '--embedding', String(t.embeddingSize), '--threads', String(t.threads));
+  args.push('--warmup', String(warmup), '--runs', String(runs));
+  const outcome = runPython('torch', TORCH_ANCHOR, 'torch_train_step.py', args);
+  if ('result' in outcome) return outcome.result;
+  const out = outcome.json;
+  const step = out.step_ms as Stats;
+  return {
+    name: `${TORCH_ANCHOR} (torch ${String(out.torch)}, ${String(out.threads)} threads)`,
+    status: 'ok',
+    median_ms: step.median,
+    min_ms: step.min,
+    max_ms: step.max,
+    runs: out.runs as number,
+    peak_rss_mb: out.peak_rss_mb as number,
+    facts: { loss: out.loss as number, params_m: out.params_m as number, threads: out.threads as number },
   };
 }

@@ -1,10 +1,14 @@
 // train-step-*: one SGD step (lr 0.1) of an IResNet with a softmax classification head (dense to
 // `classes` logits + softmaxCrossEntropy on the embedding), on tfjs's pure-JS cpu backend with the
-// native conv/matmul kernels registered; the anchor is the same step on tfjs's own JS kernels,
-// measured in its own child process (variant 'js'). The input is the case's seeded Gaussian file,
-// read as batch × inputSize × inputSize × 3 NHWC images.
+// native conv/matmul kernels registered. Anchors: the same step on tfjs's own JS kernels, measured
+// in its own child process (variant 'js', cases with jsAnchor only: it is slow), and the same model
+// and head in PyTorch on the CPU with as many threads as our native kernels use
+// (bench/anchors/torch_train_step.py). The input is the case's seeded Gaussian file, read as
+// batch × inputSize × inputSize × 3 NHWC images (PyTorch permutes it to NCHW).
+import { availableParallelism } from 'node:os';
 import { readBinary } from '../data.js';
 import { runInChild } from '../harness.js';
+import { TORCH_ANCHOR, torchTrainAnchor } from '../anchors.js';
 import { round } from './check.js';
 import type { AnchorResult, CaseFamily, CaseSpec, Derived, Prepared } from '../types.js';
 
@@ -66,24 +70,58 @@ export async function prepareTrainStep(spec: CaseSpec, file: string, variant?: s
 
 const imgPerS = (batch: number, ms: number): number => (batch * 1000) / ms;
 
+/** The native kernels' thread count, as native/core/thread_pool.cc picks it (TOPOFR_NUM_THREADS,
+ *  else the hardware's), computed here because the parent never loads the addon; derive() checks
+ *  it against the threads the case's child reported. */
+function nativeThreads(): number {
+  const n = Number.parseInt(process.env.TOPOFR_NUM_THREADS ?? '', 10);
+  return n > 0 ? Math.min(n, 1024) : availableParallelism();
+}
+
+const QUICK_SKIP = '--quick measures the native kernels only';
+
 export const trainFamily: CaseFamily = {
   prepare: (spec, file, variant) => prepareTrainStep(spec, file, variant),
   async anchors(spec, files, runs, quick): Promise<AnchorResult[]> {
-    if (!spec.jsAnchor) return [];
-    if (quick) return [{ name: JS_ANCHOR, status: 'unavailable', reason: '--quick measures the native kernels only' }];
+    const t = trainOf(spec);
+    const torch: AnchorResult = quick
+      ? { name: TORCH_ANCHOR, status: 'unavailable', reason: QUICK_SKIP }
+      : torchTrainAnchor(files.input, { ...t, threads: nativeThreads() }, 1, runs);
+    if (!spec.jsAnchor) return [torch];
+    if (quick) return [{ name: JS_ANCHOR, status: 'unavailable', reason: QUICK_SKIP }, torch];
     try {
       const r = await runInChild({ caseName: spec.name, file: files.input, warmup: 1, runs, variant: 'js' });
-      return [{ name: JS_ANCHOR, status: 'ok', median_ms: r.median_ms, min_ms: r.min_ms, max_ms: r.max_ms, runs: r.runs, peak_rss_mb: r.peak_rss_mb, facts: r.facts }];
+      return [{ name: JS_ANCHOR, status: 'ok', median_ms: r.median_ms, min_ms: r.min_ms, max_ms: r.max_ms, runs: r.runs, peak_rss_mb: r.peak_rss_mb, facts: r.facts }, torch];
     } catch (err) {
-      return [{ name: JS_ANCHOR, status: 'failed', reason: (err as Error).message }];
+      return [{ name: JS_ANCHOR, status: 'failed', reason: (err as Error).message }, torch];
     }
   },
   derive(spec, report, anchors): Derived {
     const t = trainOf(spec);
     const ips = imgPerS(t.batch, report.median_ms);
     const js = anchors.find((a) => a.name === JS_ANCHOR && a.status === 'ok');
+    const torch = anchors.find((a) => a.name.startsWith(TORCH_ANCHOR) && a.status === 'ok');
     const fields: Record<string, number> = { ms_per_step: round(report.median_ms, 1), img_per_s: round(ips, 2) };
-    if (js?.median_ms) fields.js_img_per_s = round(imgPerS(t.batch, js.median_ms), 2);
-    return { fields, note: `${ips.toFixed(2)} img/s${js?.median_ms ? ` (tfjs JS ${imgPerS(t.batch, js.median_ms).toFixed(2)} img/s)` : ''}` };
+    const notes: string[] = [];
+    if (js?.median_ms) {
+      fields.js_img_per_s = round(imgPerS(t.batch, js.median_ms), 2);
+      notes.push(`tfjs JS ${imgPerS(t.batch, js.median_ms).toFixed(2)} img/s`);
+    }
+    if (torch?.median_ms) {
+      // PyTorch's time ÷ ours: > 1, we are that many times faster; < 1, slower.
+      const ratio = torch.median_ms / report.median_ms;
+      fields.torch_ms_per_step = round(torch.median_ms, 1);
+      fields.torch_img_per_s = round(imgPerS(t.batch, torch.median_ms), 2);
+      fields.torch_ratio = round(ratio, 3);
+      if (torch.facts?.loss !== undefined) fields.torch_loss = round(torch.facts.loss, 4);
+      const verdict = ratio >= 1 ? `${ratio.toFixed(2)}× faster` : `${(1 / ratio).toFixed(2)}× slower`;
+      notes.push(`PyTorch ${fields.torch_img_per_s.toFixed(2)} img/s, ${torch.median_ms.toFixed(0)} ms/step: ours ${verdict}`);
+      // Same model and same cores, or the ratio means little: say so when either differs.
+      const theirs = torch.facts?.params_m;
+      const ours = report.facts.params_m;
+      if (theirs !== undefined && ours !== undefined && Math.abs(theirs - ours) > 0.01) notes.push(`params differ: PyTorch ${theirs.toFixed(2)} M`);
+      if (torch.facts?.threads !== undefined && torch.facts.threads !== report.threads) notes.push(`PyTorch on ${torch.facts.threads} threads, ours ${report.threads}`);
+    }
+    return { fields, note: `${ips.toFixed(2)} img/s${notes.length ? ` (${notes.join('; ')})` : ''}` };
   },
 };

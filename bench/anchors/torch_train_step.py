@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""PyTorch anchor for the topofr bench's train-step cases: one SGD step of the same IResNet and
+softmax head as src/bench/cases/train.ts, on the CPU, on the same input file.
+
+usage: torch_train_step.py FILE BATCH INPUT_SIZE --width W --classes C --embedding E
+                           --threads T [--depth 18] [--runs R] [--warmup W]
+
+FILE holds BATCH x INPUT_SIZE x INPUT_SIZE x 3 little-endian float32 values (NHWC, as tfjs reads
+them); they are permuted to NCHW once, outside the timing. The model is the official arcface_torch
+iresnet layout (see src/model/iresnet.ts), written out here:
+  stem   conv3x3(3->w64, s1, no bias) -> BN -> PReLU
+  block  BN -> conv3x3(s1) -> BN -> PReLU -> conv3x3(s) -> BN (+ conv1x1(s) -> BN shortcut when
+         the shape changes), residual add; first block of each stage stride 2
+  head   BN2d -> flatten (NCHW) -> dropout(0) -> Linear -> BN1d (weight frozen at 1)
+then logits = emb @ W + b and softmax cross-entropy on the labels (i * 7919) % C, SGD lr 0.1.
+One step = zero_grad, forward (train mode), loss, backward, optimizer.step. Weights are seeded
+(conv ~ N(0, 0.1), BN 1/0, PReLU 0.25, Linear PyTorch's default, head W ~ N(0, 0.01), b = 0):
+the numbers are timings, the loss is reported only as a sanity check.
+
+Prints one JSON line: the step's median/min/max in ms, the loss after the last timed step, the
+parameter count, torch's version and thread count, and the peak RSS of this process.
+"""
+import argparse
+import json
+import math
+import resource
+import statistics
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+LAYERS = {18: [2, 2, 2, 2], 34: [3, 4, 6, 3], 50: [3, 4, 14, 3], 100: [3, 13, 30, 3], 200: [6, 26, 60, 6]}
+BN_EPS = 1e-5
+BN_MOMENTUM = 0.1
+CONV_STD = 0.1
+LR = 0.1
+
+
+def bn2d(c):
+    return nn.BatchNorm2d(c, eps=BN_EPS, momentum=BN_MOMENTUM)
+
+
+def conv3x3(cin, cout, stride):
+    return nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
+
+
+class Block(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.bn1 = bn2d(cin)
+        self.conv1 = conv3x3(cin, cout, 1)
+        self.bn2 = bn2d(cout)
+        self.prelu = nn.PReLU(cout, init=0.25)
+        self.conv2 = conv3x3(cout, cout, stride)
+        self.bn3 = bn2d(cout)
+        self.downsample = None
+        if stride != 1 or cin != cout:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride, bias=False), bn2d(cout))
+
+    def forward(self, x):
+        out = self.bn3(self.conv2(self.prelu(self.bn2(self.conv1(self.bn1(x))))))
+        identity = x if self.downsample is None else self.downsample(x)
+        return out + identity
+
+
+def strided(size):
+    return (size + 2 - 3) // 2 + 1
+
+
+class IResNet(nn.Module):
+    def __init__(self, depth, input_size, width, embedding):
+        super().__init__()
+        w = lambda c: max(1, math.floor(c * width + 0.5))  # noqa: E731 (JS Math.round, halves up)
+        stem, *stages = [w(64), w(64), w(128), w(256), w(512)]
+        self.conv1 = conv3x3(3, stem, 1)
+        self.bn1 = bn2d(stem)
+        self.prelu = nn.PReLU(stem, init=0.25)
+        blocks, cin, side = [], stem, input_size
+        for planes, count in zip(stages, LAYERS[depth]):
+            for b in range(count):
+                blocks.append(Block(cin, planes, 2 if b == 0 else 1))
+                cin = planes
+            side = strided(side)
+        self.layers = nn.Sequential(*blocks)
+        self.bn2 = bn2d(cin)
+        self.dropout = nn.Dropout(0.0)
+        self.fc = nn.Linear(cin * side * side, embedding)
+        self.features = nn.BatchNorm1d(embedding, eps=BN_EPS, momentum=BN_MOMENTUM)
+        nn.init.constant_(self.features.weight, 1.0)
+        self.features.weight.requires_grad = False
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.normal_(m.weight, 0.0, CONV_STD)
+
+    def forward(self, x):
+        x = self.layers(self.prelu(self.bn1(self.conv1(x))))
+        x = torch.flatten(self.bn2(x), 1)
+        return self.features(self.fc(self.dropout(x)))
+
+
+def stats(samples):
+    return {"median": statistics.median(samples), "min": min(samples), "max": max(samples)}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("file")
+    ap.add_argument("batch", type=int)
+    ap.add_argument("input_size", type=int)
+    ap.add_argument("--depth", type=int, choices=sorted(LAYERS), default=18)
+    ap.add_argument("--width", type=float, default=1.0)
+    ap.add_argument("--classes", type=int, default=1000)
+    ap.add_argument("--embedding", type=int, default=512)
+    ap.add_argument("--threads", type=int, required=True)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--warmup", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+
+    s = args.input_size
+    x = np.fromfile(args.file, dtype="<f4")
+    if x.size != args.batch * s * s * 3:
+        sys.exit(f"{args.file}: {x.size} floats, expected {args.batch}x{s}x{s}x3")
+    x = torch.from_numpy(x.astype(np.float32).reshape(args.batch, s, s, 3)).permute(0, 3, 1, 2).contiguous()
+    labels = torch.tensor([(i * 7919) % args.classes for i in range(args.batch)], dtype=torch.long)
+
+    model = IResNet(args.depth, s, args.width, args.embedding)
+    head_w = nn.Parameter(torch.randn(args.embedding, args.classes) * 0.01)
+    head_b = nn.Parameter(torch.zeros(args.classes))
+    params = [p for p in model.parameters() if p.requires_grad] + [head_w, head_b]
+    optimizer = torch.optim.SGD(params, lr=LR)
+    model.train()
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        logits = torch.addmm(head_b, model(x), head_w)
+        loss = F.cross_entropy(logits, labels)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    times, loss = [], float("nan")
+    for i in range(args.warmup + args.runs):
+        t0 = time.perf_counter()
+        loss = step()
+        if i >= args.warmup:
+            times.append((time.perf_counter() - t0) * 1e3)
+
+    print(json.dumps({
+        "name": "PyTorch cpu",
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "runs": args.runs,
+        "step_ms": stats(times),
+        "loss": loss,
+        # As tfjs' countParams: the weights and the BN moving statistics (not the step counters).
+        "params_m": sum(t.numel() for n, t in model.state_dict().items() if not n.endswith("num_batches_tracked")) / 1e6,
+        # ru_maxrss is in KiB on Linux.
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }))
+
+
+if __name__ == "__main__":
+    main()
