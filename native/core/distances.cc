@@ -62,10 +62,37 @@ float PointDistances::direct(int64_t i, int64_t j) const {
   return 0;
 }
 
+// Gram block: out[i][j] = x_{r0+i}·x_{c0+j}, bitwise the same for (i, j) and (j, i) and whatever
+// the tiling. Short rows: one sgemm_builtin chain per element. Long rows (a batch of flattened
+// images: 128 × 37 632): a few tiles cannot keep the threads busy, so the dot products are split
+// at fixed kChunkDim-column boundaries, the chunks computed in parallel and added in chunk order.
+// The boundaries depend on dim only, so every element is still a function of its two rows alone.
+void PointDistances::gram(int64_t r0, int64_t rows, int64_t c0, int64_t cols, float* out, int64_t ld) const {
+  constexpr int64_t kSplitDim = 8192, kChunkDim = 4096;
+  const float* a = x_ + r0 * dim_;
+  const float* b = x_ + c0 * dim_;
+  if (dim_ < kSplitDim) {
+    sgemm_builtin(false, true, rows, cols, dim_, 1.0f, a, dim_, b, dim_, 0.0f, out, ld);
+    return;
+  }
+  const int64_t chunks = (dim_ + kChunkDim - 1) / kChunkDim, block = rows * cols;
+  std::vector<float> partial(static_cast<size_t>(chunks * block));
+  parallel_for(chunks, [&](int64_t c) {
+    const int64_t k0 = c * kChunkDim;
+    sgemm_builtin(false, true, rows, cols, std::min(kChunkDim, dim_ - k0), 1.0f, a + k0, dim_, b + k0, dim_, 0.0f,
+                  partial.data() + c * block, cols);
+  });
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j) {
+      float sum = partial[static_cast<size_t>(i * cols + j)];
+      for (int64_t c = 1; c < chunks; ++c) sum += partial[static_cast<size_t>(c * block + i * cols + j)];
+      out[i * ld + j] = sum;
+    }
+}
+
 void PointDistances::tile(int64_t r0, int64_t rows, int64_t c0, int64_t cols, float* out, int64_t ld) const {
   if (rows <= 0 || cols <= 0) return;
-  // Gram block: out[i][j] = x_{r0+i}·x_{c0+j}, bitwise the same for (i, j) and (j, i).
-  sgemm_builtin(false, true, rows, cols, dim_, 1.0f, x_ + r0 * dim_, dim_, x_ + c0 * dim_, dim_, 0.0f, out, ld);
+  gram(r0, rows, c0, cols, out, ld);
   const float* nc = norm2_.data() + c0;
   for (int64_t i = 0; i < rows; ++i) {
     float* o = out + i * ld;

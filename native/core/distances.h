@@ -22,6 +22,7 @@ class PointDistances final : public DistanceSource {
 
  private:
   float direct(int64_t i, int64_t j) const;
+  void gram(int64_t r0, int64_t rows, int64_t c0, int64_t cols, float* out, int64_t ld) const;
   const float* x_;
   int64_t n_, dim_;
   Metric metric_;
