@@ -25,6 +25,9 @@ export interface KernelProfile {
   step_ms: number;
   kernels_ms: number;
   native: boolean;
+  /** This machine's sgemm rate (2048×2048×512, median of 5), measured in the same process: the
+   *  ceiling the conv/matmul kernels are compared with. */
+  sgemm_gflops: number;
   rows: KernelProfileRow[];
 }
 
@@ -74,6 +77,21 @@ export function kernelFlops(name: string, args: Args, out: unknown): number | un
 }
 
 const r = (x: number, d: number): number => Number(x.toFixed(d));
+
+/** GFLOP/s of the addon's sgemm on 2048×2048×512 (median of 5 after one warm-up). */
+async function sgemmCeiling(): Promise<number> {
+  const { native } = await import('../native.js');
+  const m = 2048, n = 2048, k = 512;
+  const a = new Float32Array(m * k).fill(0.5), b = new Float32Array(k * n).fill(0.25), c = new Float32Array(m * n);
+  const times: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    const t0 = performance.now();
+    native().sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n);
+    if (i > 0) times.push(performance.now() - t0);
+  }
+  times.sort((x, y) => x - y);
+  return (2 * m * n * k) / (times[2]! * 1e6);
+}
 
 export async function profileCase(name: string, log: (line: string) => void = () => {}): Promise<KernelProfile> {
   const spec = findCase(name);
@@ -132,21 +150,23 @@ export async function profileCase(name: string, log: (line: string) => void = ()
         ...(s.flop > 0 && s.flopMs > 0 ? { gflop: r(s.flop / 1e9, 3), gflops: r(s.flop / (s.flopMs * 1e6), 1) } : {}),
       }))
       .sort((a, b) => b.total_ms - a.total_ms);
-    return { case: name, step_ms: r(stepMs, 1), kernels_ms: r(kernelsMs, 1), native: nativeKernelsRegistered(), rows };
+    const sgemm = await sgemmCeiling();
+    return { case: name, step_ms: r(stepMs, 1), kernels_ms: r(kernelsMs, 1), native: nativeKernelsRegistered(), sgemm_gflops: r(sgemm, 1), rows };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 export function formatProfile(p: KernelProfile): string {
-  const body = p.rows.map((x) => [x.kernel, String(x.calls), x.total_ms.toFixed(1), x.pct.toFixed(1), x.gflops !== undefined ? x.gflops.toFixed(1) : '-']);
+  const body = p.rows.map((x) => [x.kernel, String(x.calls), x.total_ms.toFixed(1), x.pct.toFixed(1),
+    x.gflops !== undefined ? x.gflops.toFixed(1) : '-', x.gflops !== undefined ? ((100 * x.gflops) / p.sgemm_gflops).toFixed(0) : '-']);
   const other = p.step_ms - p.kernels_ms;
-  body.push(['(outside kernels: tape, JS glue)', '-', other.toFixed(1), ((100 * other) / p.step_ms).toFixed(1), '-']);
-  const header = ['kernel', 'calls', 'total ms', '% of step', 'GFLOP/s'];
+  body.push(['(outside kernels: tape, JS glue)', '-', other.toFixed(1), ((100 * other) / p.step_ms).toFixed(1), '-', '-']);
+  const header = ['kernel', 'calls', 'total ms', '% of step', 'GFLOP/s', '% of sgemm'];
   const width = header.map((h, c) => Math.max(h.length, ...body.map((row) => row[c].length)));
   const line = (cells: string[]): string => cells.map((s, c) => (c === 0 ? s.padEnd(width[c]) : s.padStart(width[c]))).join('  ');
   return [
-    `${p.case}: one step ${p.step_ms.toFixed(1)} ms (kernels ${p.kernels_ms.toFixed(1)} ms), ${p.native ? 'native' : 'tfjs JS'} conv/matmul kernels`,
+    `${p.case}: one step ${p.step_ms.toFixed(1)} ms (kernels ${p.kernels_ms.toFixed(1)} ms), ${p.native ? 'native' : 'tfjs JS'} kernels; sgemm ceiling ${p.sgemm_gflops.toFixed(0)} GFLOP/s`,
     line(header),
     width.map((w) => '-'.repeat(w)).join('  '),
     ...body.map(line),

@@ -5,6 +5,7 @@ import { runSuite } from '../bench/run.js';
 import { formatRows } from '../bench/format.js';
 import { findCase } from '../bench/cases.js';
 import { formatProfile, profileCase } from '../bench/profile.js';
+import { BACKENDS } from '../tf/backend.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -31,7 +32,12 @@ function caseName(value: string): string {
   }
 }
 
-interface BenchFlags { json?: boolean; quick?: boolean; cases?: string[]; runs?: number; anchors: boolean; profile?: string }
+function backendName(value: string): string {
+  if (!(BACKENDS as readonly string[]).includes(value)) throw new InvalidArgumentError(`use ${BACKENDS.join(' or ')}`);
+  return value;
+}
+
+interface BenchFlags { json?: boolean; quick?: boolean; cases?: string[]; runs?: number; anchors: boolean; profile?: string; backend: string }
 
 export function registerBench(program: Command): void {
   program
@@ -43,8 +49,11 @@ export function registerBench(program: Command): void {
     .option('--runs <n>', 'timed runs per case', positiveInt)
     .option('--no-anchors', 'skip the external anchors (scipy, Ripser)')
     .option('--profile <case>', 'time every tfjs cpu kernel over one step of a train-step-* case, and print the table', caseName)
+    .option('--backend <name>', "tfjs backend of the train-step cases: 'cpu' (native kernels) or 'tensorflow' (@tensorflow/tfjs-node, if installed)", backendName, 'cpu')
     .action(async (flags: BenchFlags) => {
+      process.env.TOPOFR_BACKEND = flags.backend;  // read by the train cases in their child processes
       if (flags.profile !== undefined) {
+        if (flags.backend !== 'cpu') throw new InvalidArgumentError('--profile times the cpu backend\'s kernels: use it with --backend cpu');
         const profile = await profileCase(flags.profile, (line) => process.stderr.write(`bench: ${line}\n`));
         process.stdout.write(flags.json ? `${JSON.stringify(profile, null, 2)}\n` : `${formatProfile(profile)}\n`);
         return;

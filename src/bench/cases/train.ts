@@ -40,10 +40,11 @@ export async function prepareTrainStep(spec: CaseSpec, file: string, variant?: s
   const t = trainOf(spec);
   const tf = await import('@tensorflow/tfjs');
   const { iresnet } = await import('../../model/iresnet.js');
-  const kernels = await import('../../tf/native-kernels.js');
-  await tf.setBackend('cpu');
-  if (variant === 'js') kernels.unregisterNativeKernels();
-  else kernels.registerNativeKernels();
+  const { useBackend } = await import('../../tf/backend.js');
+  // The anchor variant 'js' is tfjs's own cpu kernels; otherwise the backend `topofr bench
+  // --backend` chose (TOPOFR_BACKEND, inherited by the case's child process), cpu by default.
+  if (variant === 'js') await useBackend('cpu', { nativeKernels: false });
+  else await useBackend(process.env.TOPOFR_BACKEND ?? 'cpu');
 
   const { data } = readBinary(file, spec.n, spec.dim);
   const x = tf.tensor4d(data, [t.batch, t.inputSize, t.inputSize, 3]);
