@@ -42,6 +42,8 @@ export interface NativeAddon {
   copyBox(src: Float32Array, srcShape: number[], srcOffset: number[], dst: Float32Array, dstShape: number[],
     dstOffset: number[], box: number[]): void;
   fill(dst: Float32Array, value: number): void;
+  /** dst = tf.transpose(src, perm) for a row-major src of the given shape. */
+  permute(src: Float32Array, shape: number[], perm: number[], dst: Float32Array): void;
   /** out = a op b over rows × cols; each operand 'full', 'row' (cols values per row) or 'scalar'. */
   binaryOp(op: 'add' | 'sub' | 'mul' | 'div', a: Float32Array, aKind: OperandKind, b: Float32Array, bKind: OperandKind,
     out: Float32Array, rows: number, cols: number): void;

@@ -1,4 +1,4 @@
-// The fused batch-norm / PReLU kernels and the native Slice / PadV2 against tfjs's own code: the
+// The fused batch-norm / PReLU kernels and the native Slice / PadV2 / Transpose against tfjs's own code: the
 // same outputs, gradients and moving statistics within float32 tolerance, fallbacks for what they
 // do not handle, reversible registration, and typed errors at the native boundary.
 import * as tf from '@tensorflow/tfjs';
@@ -228,5 +228,26 @@ describe('native normalization and copy bindings check their input', () => {
     const out = f(5);
     n.fill(out, 2.5);
     expect(Array.from(out)).toEqual([2.5, 2.5, 2.5, 2.5, 2.5]);
+  });
+});
+
+describe('native Transpose equals tfjs', () => {
+  it('permutations of rank 2 to 5, and its gradient', () => {
+    const x4 = rand([3, 5, 6, 4], 110);
+    expectAllClose(() => tf.transpose(x4, [0, 3, 1, 2]));
+    expectAllClose(() => tf.transpose(x4, [3, 2, 1, 0]));
+    expectAllClose(() => tf.transpose(x4, [0, 1, 2, 3]));
+    expectAllClose(() => tf.transpose(rand([7, 9], 111)));
+    expectAllClose(() => tf.transpose(rand([2, 3, 4, 5, 6], 112), [4, 0, 3, 1, 2]));
+    expectAllClose(() => tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.transpose(a, [0, 3, 1, 2]), rand([3, 4, 5, 6], 113))))(x4));
+  });
+  it('permute binding checks its input', () => {
+    const f = (n: number) => new Float32Array(n);
+    expect(() => native().permute(f(6), [2, 3], [1, 1], f(6))).toThrow(expect.objectContaining({ code: 'ERR_TOPOFR_INVALID_SHAPE' }));
+    expect(() => native().permute(f(6), [2, 3], [1], f(6))).toThrow(expect.objectContaining({ code: 'ERR_TOPOFR_INVALID_SHAPE' }));
+    expect(() => native().permute(f(6), [2, 3], [1, 0], f(5))).toThrow(expect.objectContaining({ code: 'ERR_TOPOFR_INVALID_SHAPE' }));
+    const out = f(6);
+    native().permute(Float32Array.from([0, 1, 2, 3, 4, 5]), [2, 3], [1, 0], out);
+    expect(Array.from(out)).toEqual([0, 3, 1, 4, 2, 5]);
   });
 });

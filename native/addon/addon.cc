@@ -43,6 +43,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("preluBackward", Napi::Function::New(env, PreluBackward, "preluBackward"));
   exports.Set("copyBox", Napi::Function::New(env, CopyBox, "copyBox"));
   exports.Set("fill", Napi::Function::New(env, Fill, "fill"));
+  exports.Set("permute", Napi::Function::New(env, Permute, "permute"));
   exports.Set("binaryOp", Napi::Function::New(env, BinaryOpEntry, "binaryOp"));
   exports.Set("retainFreedMemory", Napi::Function::New(env, RetainFreedMemory, "retainFreedMemory"));
   exports.Set("capabilities", Napi::Function::New(env, Capabilities, "capabilities"));

@@ -21,6 +21,7 @@ Napi::Value PreluForward(const Napi::CallbackInfo& info);
 Napi::Value PreluBackward(const Napi::CallbackInfo& info);
 Napi::Value CopyBox(const Napi::CallbackInfo& info);
 Napi::Value Fill(const Napi::CallbackInfo& info);
+Napi::Value Permute(const Napi::CallbackInfo& info);
 Napi::Value BinaryOpEntry(const Napi::CallbackInfo& info);
 Napi::Value RetainFreedMemory(const Napi::CallbackInfo& info);
 

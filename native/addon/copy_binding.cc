@@ -1,7 +1,8 @@
-// Strided box copy and fill behind the native Slice / PadV2 kernels (src/tf/kernels/copy.ts).
+// Strided box copy, axis permutation and fill behind the native Slice / PadV2 / Transpose kernels (src/tf/kernels/copy.ts).
 //
 //   copyBox(src, srcShape, srcOffset, dst, dstShape, dstOffset, box)
 //     dst[dstOffset + i] = src[srcOffset + i] for i < box; every box must lie inside its tensor.
+//   permute(src, shape, perm, dst)   dst = tf.transpose(src, perm)
 //   fill(dst, value)
 #include <string>
 
@@ -45,6 +46,32 @@ Napi::Value CopyBox(const Napi::CallbackInfo& info) {
                     shape_string(dst_shape) + " on axis " + std::to_string(d));
     }
     copy_box(src.data, src_shape, src_offset, dst.data, dst_shape, dst_offset, box);
+    return info.Env().Undefined();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (...) {
+    throw ErrorInfo::from_current().to_js(info.Env());
+  }
+}
+
+Napi::Value Permute(const Napi::CallbackInfo& info) {
+  try {
+    if (info.Length() != 4)
+      throw UserError(ErrorKind::Type, "ERR_TOPOFR_INVALID_TYPE", "expected 4 arguments, got " + std::to_string(info.Length()));
+    FloatArray src = float32_arg(info, 0, "src"), dst = float32_arg(info, 3, "dst");
+    const std::vector<int64_t> shape = integer_array_arg(info, 1, "shape", 0, kMaxDim);
+    const std::vector<int64_t> perm = integer_array_arg(info, 2, "perm", 0, kMaxRank);
+    if (shape.size() > kMaxRank) shape_error("rank " + std::to_string(shape.size()) + " is above the supported " + std::to_string(kMaxRank));
+    std::vector<bool> seen(shape.size(), false);
+    if (perm.size() != shape.size()) shape_error("perm must have the shape's rank " + std::to_string(shape.size()));
+    for (int64_t p : perm) {
+      if (p >= int64_t(shape.size()) || seen[size_t(p)]) shape_error("perm " + shape_string(perm) + " is not a permutation of the axes");
+      seen[size_t(p)] = true;
+    }
+    const uint64_t count = checked_product(shape);
+    expect_length(src, count, "src", shape_string(shape));
+    expect_length(dst, count, "dst", "the permuted shape");
+    permute(src.data, shape, perm, dst.data);
     return info.Env().Undefined();
   } catch (const Napi::Error&) {
     throw;
