@@ -1,0 +1,87 @@
+// Margin softmax heads (TOPOFR.md §1.6): ArcFace, CosFace and insightface's combined margin, over a
+// class-centre matrix W ∈ R^{K×d} that the head owns (the official code keeps W inside the backbone
+// module; here the backbone stays a plain tfjs model that loads anywhere, and checkpoints carry W).
+//
+//   cos θ_k = normalize(f) · normalize(W_k)ᵀ            (all K cosines)
+//   ArcFace (s 64, m 0.5), the official `losses.ArcFace`:
+//     target t → t·cos m − sin θ·sin m   if t > cos(π − m)
+//              → t − m·sin(π − m)         otherwise (the "hard-margin" fallback, ≈ t − 0.2397)
+//   CosFace (s 64, m 0.4): target t → t − m
+//   combined (m1, m2, m3): target t → cos(m1·θ + m2) − m3 (insightface's CombinedMarginLoss form,
+//     with ArcFace's fallback when m1·θ + m2 > π)
+//   logits = s · (cosines with the target entry replaced)
+//
+// One deviation, for finite gradients: sin θ = √max(1 − t², 1e−12) (PyTorch's √(1 − t²) has an
+// infinite derivative at t = ±1; the value differs by at most 1e−6).
+import * as tf from '@tensorflow/tfjs';
+import { TopofrRangeError } from '../errors.js';
+
+export type MarginHead =
+  | { kind: 'arcface'; scale?: number; margin?: number }
+  | { kind: 'cosface'; scale?: number; margin?: number }
+  | { kind: 'combined'; scale?: number; m1: number; m2: number; m3: number }
+  | { kind: 'softmax'; scale?: number };
+
+export const ARCFACE = { kind: 'arcface', scale: 64, margin: 0.5 } as const;
+export const COSFACE = { kind: 'cosface', scale: 64, margin: 0.4 } as const;
+
+const SIN_FLOOR = 1e-12;
+
+/** The class centres, ~ N(0, 0.01) as the official code initialises them. */
+export function classCentres(classes: number, embeddingSize: number, seed = 2048): tf.Variable {
+  if (!Number.isInteger(classes) || classes < 1) throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `classCentres: classes must be a positive integer, got ${classes}`);
+  return tf.variable(tf.randomNormal([classes, embeddingSize], 0, 0.01, 'float32', seed), true, `margin_head/centres_${seed}_${classes}`);
+}
+
+/** Rows divided by their L2 norm, the norm floored at 1e−12 (torch.nn.functional.normalize). */
+export function normalizeRows(x: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => tf.div(x, tf.maximum(tf.sqrt(tf.sum(tf.square(x), 1, true)), 1e-12)) as tf.Tensor2D);
+}
+
+/** cos θ between each embedding (rows of f, [n, d]) and each centre (rows of W, [K, d]): [n, K]. */
+export function cosines(f: tf.Tensor2D, centres: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => tf.matMul(normalizeRows(f), normalizeRows(centres), false, true));
+}
+
+/** The margin-adjusted target cosine for each sample, from its plain target cosine t. */
+function targetLogit(t: tf.Tensor1D, head: MarginHead): tf.Tensor1D {
+  return tf.tidy((): tf.Tensor1D => {
+    switch (head.kind) {
+      case 'softmax':
+        return t;
+      case 'cosface':
+        return tf.sub(t, head.margin ?? COSFACE.margin) as tf.Tensor1D;
+      case 'arcface':
+      case 'combined': {
+        const [m1, m2, m3] = head.kind === 'arcface' ? [1, head.margin ?? ARCFACE.margin, 0] : [head.m1, head.m2, head.m3];
+        const sin = tf.sqrt(tf.maximum(tf.sub(1, tf.square(t)), SIN_FLOOR));
+        const angular = m1 === 1
+          ? tf.sub(tf.mul(t, Math.cos(m2)), tf.mul(sin, Math.sin(m2)))  // cos(θ + m2), as the official code writes it
+          : tf.cos(tf.add(tf.mul(tf.atan2(sin, t), m1), m2));
+        const margined = tf.sub(angular, m3) as tf.Tensor1D;
+        // cos(m1·θ + m2) decreases in θ only while m1·θ + m2 ≤ π: beyond, ArcFace's linear fallback.
+        const threshold = Math.cos((Math.PI - m2) / m1);
+        const fallback = tf.sub(t, m2 * Math.sin(Math.PI - m2) + m3) as tf.Tensor1D;
+        // tf.step (gradient 0) picks the branch; tf.where would try to differentiate tf.greater.
+        const above = tf.step(tf.sub(t, threshold));
+        return tf.add(tf.mul(above, margined), tf.mul(tf.sub(1, above), fallback)) as tf.Tensor1D;
+      }
+    }
+  });
+}
+
+/**
+ * Margin logits s·cos θ with the target class's entry margin-adjusted: [n, K] from embeddings f
+ * [n, d], centres W [K, d] and integer labels [n]. Differentiable in f and W.
+ */
+export function marginLogits(f: tf.Tensor2D, centres: tf.Tensor2D, labels: tf.Tensor1D, head: MarginHead = ARCFACE): tf.Tensor2D {
+  const classes = centres.shape[0];
+  return tf.tidy(() => {
+    const cos = cosines(f, centres);
+    const mask = tf.oneHot(tf.cast(labels, 'int32'), classes) as tf.Tensor2D;  // 1 at the target
+    const t = tf.sum(tf.mul(cos, mask), 1) as tf.Tensor1D;
+    const adjusted = targetLogit(t, head);
+    const delta = tf.mul(mask, tf.expandDims(tf.sub(adjusted, t), 1));  // replace the target entry
+    return tf.mul(tf.add(cos, delta), head.scale ?? 64) as tf.Tensor2D;
+  });
+}
