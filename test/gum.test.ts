@@ -93,7 +93,13 @@ describe("fitGaussianUniform 'code' equals the official GUM step", () => {
   it('tiny batches: n = 0 (documented initial values), 1, 2, 3', () => {
     expect(fitGaussianUniform(new Float64Array(0), { variant: 'code' })).toEqual({
       easyPosterior: new Float64Array(0), pi: 0.1, sigma: 0, uniformDensity: 0.2, iterations: 0, converged: true, guardedSteps: 0,
+      values: new Float64Array(0),
     });
+    // `values` = what the mixture saw: even indices negated, then z-scored (population std)
+    const flipped = [-0.5, 1, -1.5, 2], mean = 0.25;
+    const std = Math.sqrt(flipped.reduce((a, v) => a + (v - mean) ** 2, 0) / 4);
+    Array.from(fitGaussianUniform(Float64Array.from([0.5, 1, 1.5, 2]), { variant: 'code' }).values)
+      .forEach((v, i) => expect(v).toBeCloseTo((flipped[i]! - mean) / std, 12));
     expect(() => officialGum([])).toThrow(/0 sample/); // sklearn refuses an empty batch
     for (const e of [[2.5], [0.1, 3], [3, 0.1], [0.2, 0.2, 5]]) {
       const x = Float64Array.from(e);

@@ -81,6 +81,9 @@ export interface GumOptions {
 }
 
 export interface GumFit {
+  /** The values the mixture was fitted to, in batch order: 'code' the sign-flipped, z-scored
+   *  entropies; 'paper' the randomly signed entropies Ê (for plots such as the paper's Fig. 4). */
+  values: Float64Array;
   /** γ_i = P(easy | E_i) = 1 − h_i, one per sample, in batch order. */
   easyPosterior: Float64Array;
   /** The Gaussian (easy) component's prior. */
@@ -160,8 +163,9 @@ function resolve(options: GumOptions) {
 /** Fits the GUM of TopoFR's SDE to a batch of raw prediction entropies (see the file header). */
 export function fitGaussianUniform(entropies: Float32Array | Float64Array, options: GumOptions): GumFit {
   const o = resolve(options);
-  const e = checkEntropies(entropies);
-  return o.variant === 'code' ? fitCode(e, o.maxIterations, o.tolerance) : fitPaper(e, o.seed, o.maxIterations, o.tolerance);
+  const e = checkEntropies(entropies);  // a fresh copy, transformed in place by the fit
+  const fit = o.variant === 'code' ? fitCode(e, o.maxIterations, o.tolerance) : fitPaper(e, o.seed, o.maxIterations, o.tolerance);
+  return { ...fit, values: e };
 }
 
 /** Sign flip + sklearn.preprocessing.scale of GUM.py / train.py, in place. */
@@ -189,7 +193,7 @@ function standardiseAsCode(x: Float64Array): void {
   if (Math.abs(mean2) > 1e-8) subtract(mean2);
 }
 
-function fitCode(x: Float64Array, maxIterations: number, tolerance: number): GumFit {
+function fitCode(x: Float64Array, maxIterations: number, tolerance: number): Omit<GumFit, 'values'> {
   const n = x.length;
   if (n === 0) return { easyPosterior: new Float64Array(0), pi: 0.1, sigma: 0, uniformDensity: 0.2, iterations: 0, converged: true, guardedSteps: 0 };
   standardiseAsCode(x);
@@ -253,7 +257,7 @@ function fitCode(x: Float64Array, maxIterations: number, tolerance: number): Gum
   return { easyPosterior: gamma, pi, sigma, uniformDensity: c, iterations, converged, guardedSteps };
 }
 
-function fitPaper(e: Float64Array, seed: number, maxIterations: number, tolerance: number): GumFit {
+function fitPaper(e: Float64Array, seed: number, maxIterations: number, tolerance: number): Omit<GumFit, 'values'> {
   const n = e.length;
   if (n === 0) return { easyPosterior: new Float64Array(0), pi: 0.5, sigma: 0, uniformDensity: 0, iterations: 0, converged: true, guardedSteps: 0 };
   const random = mulberry32(seed);
