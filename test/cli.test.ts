@@ -238,3 +238,56 @@ describe('topofr demo', () => {
     expect(deathsLine(again.stdout)).toBe(deathsLine(run.stdout));
   });
 });
+
+describe('topofr train', () => {
+  const tiny = ['--train-identities', '8', '--test-identities', '6', '--samples-per-identity', '4', '--image-size', '16',
+    '--batch-size', '8', '--epochs', '1', '--width-multiplier', '0.125', '--embedding-size', '16', '--verification-pairs', '20', '--no-progress'];
+
+  it('trains, evaluates and writes the run folder; summary.json on stdout', () => {
+    const out = mkdtempSync(join(tmpdir(), 'topofr-cli-train-'));
+    const r = topofr(['train', ...tiny, '--out-dir', out, '--name', 'tiny']);
+    expect(r.status, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout) as { accuracy: number; chance: number; tarAtFar: Record<string, number>; config: { alpha: number } };
+    expect(summary.accuracy).toBeGreaterThanOrEqual(0);
+    expect(summary.accuracy).toBeLessThanOrEqual(1);
+    expect(summary.chance).toBe(0.5);
+    expect(summary.config.alpha).toBe(0.1);
+    for (const f of ['config.json', 'metrics.jsonl', 'summary.json', 'model/model.json', 'model/weights.bin', 'checkpoint/checkpoint.json'])
+      expect(existsSync(join(out, 'tiny', f)), f).toBe(true);
+    expect(r.stderr).toMatch(/step 4\/4 \(100%\) loss/);
+  });
+
+  it('a config file, flags on top, and clear usage errors', () => {
+    const out = mkdtempSync(join(tmpdir(), 'topofr-cli-train-'));
+    const cfg = join(out, 'cfg.yaml');
+    writeFileSync(cfg, 'alpha: 0\nname: from-file\n');
+    const r = topofr(['train', ...tiny, '--out-dir', out, '--config', cfg, '--max-steps', '1']);
+    expect(r.status, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { config: { alpha: number; name: string } }).config).toMatchObject({ alpha: 0, name: 'from-file' });
+    const bad = topofr(['train', '--alpha', 'lots']);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/alpha/);
+    writeFileSync(cfg, 'alhpa: 0\n');
+    const typo = topofr(['train', '--config', cfg]);
+    expect(typo.status).toBe(1);
+    expect(typo.stderr).toMatch(/unknown setting 'alhpa'/);
+    expect(topofr(['train', '--resume', '--out-dir', out, '--name', 'never-ran']).stderr).toMatch(/no usable checkpoint/);
+  });
+});
+
+describe('topofr ablation', () => {
+  it('runs the chosen Table 3 rows over the seeds and prints the table', () => {
+    const out = mkdtempSync(join(tmpdir(), 'topofr-cli-ablation-'));
+    const cfg = join(out, 'tiny.yaml');
+    writeFileSync(cfg, ['trainIdentities: 8', 'testIdentities: 6', 'samplesPerIdentity: 4', 'imageSize: 16', 'batchSize: 8',
+      'widthMultiplier: 0.125', 'embeddingSize: 16', 'verificationPairs: 20', 'maxSteps: 2'].join('\n'));
+    const r = topofr(['ablation', '--seeds', '2', '--rows', '1,7', '--config', cfg, '--out-dir', out]);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^\| row \| accuracy % \| Δ vs first \| TAR@FAR=1e-1 % \|/);
+    expect(lines.slice(2).map((l) => l.split('|')[1]!.trim())).toEqual(['ArcFace', 'TopoFR (PTSA + SDE)']);
+    expect(existsSync(join(out, 'ablation', 'table.md'))).toBe(true);
+    expect(existsSync(join(out, 'ablation', 'arcface-seed2049', 'summary.json'))).toBe(true);
+    expect(topofr(['ablation', '--rows', '9']).status).toBe(2);  // a usage error
+  });
+});

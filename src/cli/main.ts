@@ -7,6 +7,8 @@ import { Command, CommanderError } from 'commander';
 import { registerPersistence } from './persistence.js';
 import { registerDemo } from './demo.js';
 import { registerBench } from './bench.js';
+import { registerTrain } from './train.js';
+import { registerAblation } from './ablation.js';
 
 const USAGE_EXIT_CODE = 2;
 const FAILURE_EXIT_CODE = 1;
@@ -32,6 +34,8 @@ function buildProgram(): Command {
   registerPersistence(program);
   registerDemo(program);
   registerBench(program);
+  registerTrain(program);
+  registerAblation(program);
   return program;
 }
 

@@ -30,7 +30,7 @@ const SIN_FLOOR = 1e-12;
 /** The class centres, ~ N(0, 0.01) as the official code initialises them. */
 export function classCentres(classes: number, embeddingSize: number, seed = 2048): tf.Variable {
   if (!Number.isInteger(classes) || classes < 1) throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `classCentres: classes must be a positive integer, got ${classes}`);
-  return tf.variable(tf.randomNormal([classes, embeddingSize], 0, 0.01, 'float32', seed), true, `margin_head/centres_${seed}_${classes}`);
+  return tf.variable(tf.randomNormal([classes, embeddingSize], 0, 0.01, 'float32', seed), true);
 }
 
 /** Rows divided by their L2 norm, the norm floored at 1e−12 (torch.nn.functional.normalize). */

@@ -29,3 +29,16 @@ export function gaussian(uniform: () => number): () => number {
     return radius * Math.cos(angle);
   };
 }
+
+/** A 32-bit seed from a list of integers (murmur3's finaliser after each word): nearby inputs give
+ *  unrelated seeds, and the order of the words matters. */
+export function mixSeed(...words: number[]): number {
+  let h = 0x9e3779b9;
+  for (const word of words) {
+    h = Math.imul(h ^ (word >>> 0), 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+  }
+  return h >>> 0;
+}
