@@ -5,9 +5,12 @@ import { distancesFamily } from './cases/distances.js';
 import { h0Family } from './cases/h0.js';
 import { ripsFamily } from './cases/rips.js';
 import { trainFamily, trainSpec } from './cases/train.js';
+import { topofrFamily } from './cases/topofr.js';
 import type { CaseFamily, CaseSpec, Family } from './types.js';
 
-const FAMILIES: Record<Family, CaseFamily> = { sgemm: sgemmFamily, dist: distancesFamily, h0: h0Family, rips: ripsFamily, train: trainFamily };
+const FAMILIES: Record<Family, CaseFamily> = {
+  sgemm: sgemmFamily, dist: distancesFamily, h0: h0Family, rips: ripsFamily, train: trainFamily, topofr: topofrFamily,
+};
 
 function sizes(n: number, dim: number, quick: boolean): CaseSpec[] {
   const sgemm = `sgemm-${n}x${n}x${dim}`;
@@ -46,12 +49,23 @@ const TRAIN: CaseSpec[] = [
   trainSpec('train-step-r18-112-b32', { depth: 18, inputSize: 112, batch: 32, widthMultiplier: 1, classes: 1000, embeddingSize: 512 }, { quick: false, maxRuns: 3, maxWarmup: 1 }),
 ];
 
+/** TopoFR's own costs: the topology loss and the GUM at batch 128, and the TopoFR step against
+ *  the ArcFace step of the same backbone (the ratio DESIGN.md §6 asks for). */
+const TOPOFR: CaseSpec[] = [
+  { name: 'topo-loss-b128', family: 'topofr', n: 128, dim: 112 * 112 * 3, quick: false, topofr: { kind: 'loss' } },
+  { name: 'gum-b128', family: 'topofr', n: 128, dim: 1, quick: 'both', topofr: { kind: 'gum' } },
+  { name: 'step-arcface-r18w0.25-64-b64', family: 'topofr', n: 1, dim: 1, quick: false, maxRuns: 9, topofr: { kind: 'step', method: 'arcface' } },
+  { name: 'step-topofr-r18w0.25-64-b64', family: 'topofr', n: 1, dim: 1, quick: false, maxRuns: 9, reference: 'step-arcface-r18w0.25-64-b64',
+    topofr: { kind: 'step', method: 'topofr' } },
+];
+
 export const CASES: readonly CaseSpec[] = [
   ...sizes(4096, 512, false),
   ...RIPS.filter((c) => !c.quick),
   ...sizes(1024, 512, true),
   ...RIPS.filter((c) => c.quick),
   ...TRAIN,
+  ...TOPOFR,
 ];
 
 export function findCase(name: string): CaseSpec {

@@ -8,7 +8,7 @@ export interface Timing {
   runs: number;
 }
 
-export type Family = 'sgemm' | 'dist' | 'h0' | 'rips' | 'train';
+export type Family = 'sgemm' | 'dist' | 'h0' | 'rips' | 'train' | 'topofr';
 
 /** Where a Rips case's input comes from: a Ripser example file in bench/data, or seeded
  *  clustered unit vectors (face-embedding-like: identities × samples). */
@@ -42,6 +42,8 @@ export interface CaseSpec {
   maxWarmup?: number;
   /** A training-step case (family 'train'). */
   train?: import('./cases/train.js').TrainCase;
+  /** A TopoFR case (family 'topofr'). */
+  topofr?: import('./cases/topofr.js').TopofrBench;
   /** Also time the step on tfjs's own JS cpu kernels, as the anchor. */
   jsAnchor?: boolean;
 }

@@ -8,7 +8,7 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { syntheticFaceDataset, type FaceSplit } from '../data/dataset.js';
+import { syntheticFaceDataset, type FaceSplit, type SyntheticFaceDataset } from '../data/dataset.js';
 import { classCentres } from '../model/heads.js';
 import { fileSaver } from '../model/file-io.js';
 import { iresnet } from '../model/iresnet.js';
@@ -86,13 +86,25 @@ function stateTensors(model: tf.LayersModel, centres: tf.Variable, optimizer: Sg
   return tensors;
 }
 
-export async function train(config: TrainConfig, options: { resume?: boolean } & TrainHooks = {}): Promise<TrainRun> {
-  const log = options.log ?? (() => {});
-  await useBackend(config.backend);
-  const dir = join(config.outDir, config.name);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+/** Everything one run trains: data, backbone, head, optimizer and the schedule's size. */
+export interface TrainingSession {
+  config: TrainConfig;
+  data: SyntheticFaceDataset;
+  model: tf.LayersModel;
+  centres: tf.Variable;
+  optimizer: SgdMomentum;
+  /** Steps per epoch and in the whole schedule. */
+  perEpoch: number;
+  total: number;
+  /** One SGD step at global step index k (0-based): the batch, the schedule and the draws of step k. */
+  step(k: number, onGum?: (entropies: Float64Array, fit: GumFit) => void): StepRecord;
+  /** The tensors a checkpoint holds, by stable name. */
+  stateTensors(): Map<string, tf.Variable>;
+}
 
+/** Builds the data, model, head and optimizer of a config (after selecting its backend). */
+export async function createSession(config: TrainConfig): Promise<TrainingSession> {
+  await useBackend(config.backend);
   const data = syntheticFaceDataset({ trainIdentities: config.trainIdentities, testIdentities: config.testIdentities,
     samplesPerIdentity: config.samplesPerIdentity, imageSize: config.imageSize, hardness: config.hardness, seed: config.seed });
   const model = iresnet({ depth: config.depth, inputSize: config.imageSize, widthMultiplier: config.widthMultiplier,
@@ -100,19 +112,43 @@ export async function train(config: TrainConfig, options: { resume?: boolean } &
   const centres = classCentres(config.trainIdentities, config.embeddingSize, config.seed);
   const variables = [...model.trainableWeights.map((w) => w.read() as tf.Variable), centres];
   const optimizer = new SgdMomentum(variables, { momentum: config.momentum, weightDecay: config.weightDecay, clipNorm: config.clipNorm });
-
   const perEpoch = data.train.batchCount(config.batchSize);
   const total = perEpoch * config.epochs;
-  const limit = config.maxSteps > 0 ? Math.min(config.maxSteps, total) : total;
   const warmup = Math.round(config.warmupEpochs * perEpoch);
+  return {
+    config, data, model, centres, optimizer, perEpoch, total,
+    stateTensors: () => stateTensors(model, centres, optimizer),
+    step(k, onGum) {
+      const ts = performance.now();
+      const batch = batchAt(data.train, config, k, perEpoch);
+      const lr = polyLearningRate(k, total, config.lr, warmup);
+      const parts: StepParts = { loss: NaN, cls: NaN, topo: NaN, omega: NaN, pi: NaN, perturbed: 0 };
+      const f = stepLoss(model, centres, { images: batch.images, labels: batch.labels, n: config.batchSize, size: config.imageSize },
+        config, mixSeed(STEP_STREAM, config.seed, k, 2), parts, onGum);
+      const { value, grads } = tf.variableGrads(f, variables);
+      const gradNorm = optimizer.step(grads, lr);
+      value.dispose();
+      tf.dispose(Object.values(grads));
+      if (!Number.isFinite(parts.loss)) throw new RangeError(`training diverged at step ${k}: loss ${parts.loss} (lower lr or alpha)`);
+      return { step: k + 1, epoch: batch.epoch, lr, gradNorm, ...parts, imgPerS: (config.batchSize * 1000) / (performance.now() - ts) };
+    },
+  };
+}
+
+export async function train(config: TrainConfig, options: { resume?: boolean } & TrainHooks = {}): Promise<TrainRun> {
+  const log = options.log ?? (() => {});
+  const dir = join(config.outDir, config.name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  const session = await createSession(config);
+  const limit = config.maxSteps > 0 ? Math.min(config.maxSteps, session.total) : session.total;
   const checkpointDir = join(dir, 'checkpoint');
   const metricsPath = join(dir, 'metrics.jsonl');
 
   let start = 0;
   if (options.resume) {
     const ckpt = loadCheckpoint<{ step: number }>(checkpointDir);
-    const tensors = stateTensors(model, centres, optimizer);
-    for (const [name, v] of tensors) {
+    for (const [name, v] of session.stateTensors()) {
       const saved = ckpt.tensors.get(name);
       if (!saved || saved.values.length !== v.size)
         throw new RangeError(`checkpoint ${checkpointDir} does not match this config (tensor ${name}); resume with the run's own config`);
@@ -124,7 +160,7 @@ export async function train(config: TrainConfig, options: { resume?: boolean } &
     writeFileSync(metricsPath, '');
   }
   const save = (step: number) => {
-    const tensors = [...stateTensors(model, centres, optimizer)].map(([name, v]) =>
+    const tensors = [...session.stateTensors()].map(([name, v]) =>
       [name, { shape: v.shape, values: v.dataSync() as Float32Array }] as [string, { shape: number[]; values: Float32Array }]);
     saveCheckpoint(checkpointDir, { step }, tensors);
   };
@@ -133,25 +169,13 @@ export async function train(config: TrainConfig, options: { resume?: boolean } &
   let lastGum: TrainRun['lastGum'];
   const t0 = performance.now();
   for (let step = start; step < limit; step++) {
-    const ts = performance.now();
-    const batch = batchAt(data.train, config, step, perEpoch);
-    const lr = polyLearningRate(step, total, config.lr, warmup);
-    const parts: StepParts = { loss: NaN, cls: NaN, topo: NaN, omega: NaN, pi: NaN, perturbed: 0 };
-    const f = stepLoss(model, centres, { images: batch.images, labels: batch.labels, n: config.batchSize, size: config.imageSize },
-      config, mixSeed(STEP_STREAM, config.seed, step, 2), parts, (entropies, fit) => (lastGum = { entropies, fit }));
-    const { value, grads } = tf.variableGrads(f, variables);
-    const gradNorm = optimizer.step(grads, lr);
-    value.dispose();
-    tf.dispose(Object.values(grads));
-    if (!Number.isFinite(parts.loss)) throw new RangeError(`training diverged at step ${step}: loss ${parts.loss} (lower lr or alpha)`);
-    const record: StepRecord = { step: step + 1, epoch: batch.epoch, lr, gradNorm, ...parts,
-      imgPerS: (config.batchSize * 1000) / (performance.now() - ts) };
+    const record = session.step(step, (entropies, fit) => (lastGum = { entropies, fit }));
     records.push(record);
     if ((step + 1) % config.logEvery === 0) appendFileSync(metricsPath, `${JSON.stringify(record)}\n`);
     options.onStep?.(record, limit);
     if ((step + 1) % config.checkpointEvery === 0 || step + 1 === limit) save(step + 1);
   }
-  return { dir, model, centres, steps: limit, records, seconds: (performance.now() - t0) / 1000, lastGum };
+  return { dir, model: session.model, centres: session.centres, steps: limit, records, seconds: (performance.now() - t0) / 1000, lastGum };
 }
 
 /** Writes the backbone in the standard tfjs format (model.json + weights.bin) under `<dir>/model`. */
