@@ -252,7 +252,8 @@ describe('topofr train', () => {
     expect(summary.accuracy).toBeLessThanOrEqual(1);
     expect(summary.chance).toBe(0.5);
     expect(summary.config.alpha).toBe(0.1);
-    for (const f of ['config.json', 'metrics.jsonl', 'summary.json', 'model/model.json', 'model/weights.bin', 'checkpoint/checkpoint.json'])
+    for (const f of ['config.json', 'metrics.jsonl', 'summary.json', 'model/model.json', 'model/weights.bin', 'checkpoint/checkpoint.json', 'report.html',
+      'plots/loss.svg'])
       expect(existsSync(join(out, 'tiny', f)), f).toBe(true);
     expect(r.stderr).toMatch(/step 4\/4 \(100%\) loss/);
   });

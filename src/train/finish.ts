@@ -1,12 +1,20 @@
 // The end of a training run: evaluate on the test identities' verification pairs, export the
-// backbone (model.json + weights.bin), write summary.json (DESIGN.md §2) and the report.
-import { writeFileSync } from 'node:fs';
+// backbone (model.json + weights.bin), write summary.json (DESIGN.md §2) and report.html with the
+// paper's figures on this run: loss parts, ROC, pair scores, the structure discrepancy of test
+// batches before and after training (Fig. 2/5), the last step's GUM fit (Fig. 4) and the H0–H2
+// persistence diagram of a test batch's embeddings (Fig. 1).
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { syntheticFaceDataset } from '../data/dataset.js';
+import * as tf from '@tensorflow/tfjs';
+import { syntheticFaceDataset, type FaceSplit } from '../data/dataset.js';
 import { verificationPairs } from '../data/pairs.js';
 import { evaluatePairs } from '../eval/evaluate.js';
+import { iresnet } from '../model/iresnet.js';
+import { ripsPersistenceSync } from '../ops/rips.js';
+import { writeReport, type ReportData } from '../report/report.js';
 import type { TrainConfig } from './config.js';
-import { exportModel, type TrainRun } from './trainer.js';
+import { structureAlignment } from './isa.js';
+import { exportModel, type StepRecord, type TrainRun } from './trainer.js';
 
 export interface RunSummary {
   accuracy: number;
@@ -18,6 +26,38 @@ export interface RunSummary {
   seconds: number;
   steps: number;
   config: TrainConfig;
+}
+
+/** Test batches (consecutive samples, so several per identity) for the discrepancy and the diagram. */
+function testBatches(split: FaceSplit, size: number, count: number): Int32Array[] {
+  const batches: Int32Array[] = [];
+  for (let b = 0; b < count && (b + 1) * size <= split.size; b++) batches.push(Int32Array.from({ length: size }, (_, i) => b * size + i));
+  return batches;
+}
+
+/** Inference embeddings of the samples, and their images. */
+function embed(model: tf.LayersModel, split: FaceSplit, indices: Int32Array, imageSize: number): { images: Float32Array; z: Float32Array; dim: number } {
+  const { images } = split.batch(indices);
+  return tf.tidy(() => {
+    const z = model.predict(tf.tensor4d(images, [indices.length, imageSize, imageSize, 3])) as tf.Tensor2D;
+    return { images, z: Float32Array.from(z.dataSync()), dim: z.shape[1] };
+  });
+}
+
+/** The ISA discrepancy of each test batch for a model (the value the topology term measures). */
+function discrepancies(model: tf.LayersModel, split: FaceSplit, batches: Int32Array[], config: TrainConfig): number[] {
+  return batches.map((indices) => {
+    const { images, z, dim } = embed(model, split, indices, config.imageSize);
+    const n = indices.length;
+    return structureAlignment({ data: images, n, dim: images.length / n }, { data: z, n, dim }, { variant: config.topoVariant }).loss;
+  });
+}
+
+/** The whole run's logged steps (metrics.jsonl, which a resumed run appends to), else this process's. */
+function loggedRecords(run: TrainRun): StepRecord[] {
+  const path = join(run.dir, 'metrics.jsonl');
+  if (!existsSync(path)) return run.records;
+  return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as StepRecord);
 }
 
 export async function finishRun(run: TrainRun, config: TrainConfig): Promise<RunSummary> {
@@ -37,5 +77,32 @@ export async function finishRun(run: TrainRun, config: TrainConfig): Promise<Run
     config,
   };
   writeFileSync(join(run.dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+
+  // The figures' extra data: an untrained model with the same initialisation is the "before".
+  const batchSize = Math.min(config.batchSize, data.test.size);
+  const batches = testBatches(data.test, batchSize, 8);
+  const initial = iresnet({ depth: config.depth, inputSize: config.imageSize, widthMultiplier: config.widthMultiplier,
+    embeddingSize: config.embeddingSize, seed: config.seed });
+  const discrepancy = { initial: discrepancies(initial, data.test, batches, config), final: discrepancies(run.model, data.test, batches, config),
+    labels: ['untrained', 'trained'] as [string, string] };
+  initial.dispose();
+  let diagram: ReportData['diagram'];
+  if (batches.length > 0) {
+    const { z, dim } = embed(run.model, data.test, batches[0]!, config.imageSize);
+    diagram = ripsPersistenceSync({ data: z, n: batches[0]!.length, dim }, { maxDim: 2 }).map((b) => ({ dim: b.dim, births: b.births, deaths: b.deaths }));
+  }
+  const gum = run.lastGum ? { variant: config.omega1 === 'paper' ? 'paper' as const : 'code' as const, ...run.lastGum.fit } : undefined;
+  writeReport(run.dir, {
+    title: `topofr run ${config.name}`,
+    config: { ...config },
+    summary,
+    records: loggedRecords(run),
+    alpha: config.alpha,
+    roc: evaluation.roc,
+    pairs: { scores: evaluation.scores, issame: evaluation.issame },
+    discrepancy,
+    gum,
+    diagram,
+  });
   return summary;
 }
