@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
+import { quietTfjs } from './quiet-tfjs.js';
 import { aggregate, ablationTable, TABLE3_ROWS, type RowResult } from '../train/ablation.js';
 import { readConfigFile, resolveConfig, type TrainConfig } from '../train/config.js';
 import { finishRun } from '../train/finish.js';
@@ -25,6 +26,7 @@ export function registerAblation(program: Command): void {
     .option('--epochs <n>', 'epochs per run', Number)
     .option('--out-dir <dir>', 'parent folder of the runs', 'runs')
     .action(async (flags: { seeds: number; rows?: string; config?: string; epochs?: number; outDir: string }) => {
+      quietTfjs();
       const picked = flags.rows ? flags.rows.split(',').map((s) => Number(s.trim())) : TABLE3_ROWS.map((_, i) => i + 1);
       if (picked.some((k) => !Number.isInteger(k) || k < 1 || k > TABLE3_ROWS.length))
         throw new InvalidArgumentError(`--rows takes numbers 1–${TABLE3_ROWS.length}`);

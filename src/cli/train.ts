@@ -3,6 +3,7 @@
 // from the config; precedence is defaults < file < flags. Progress goes to stderr (a bar on a TTY,
 // one line per log interval otherwise); the result summary to stdout.
 import { Option, type Command } from 'commander';
+import { quietTfjs } from './quiet-tfjs.js';
 import { DEFAULT_CONFIG, readConfigFile, resolveConfig, type TrainConfig } from '../train/config.js';
 import { finishRun } from '../train/finish.js';
 import { train, type StepRecord } from '../train/trainer.js';
@@ -41,6 +42,7 @@ export function registerTrain(program: Command): void {
     else command.addOption(new Option(`${flag} <${typeof value}>`, help).argParser((v: string) => (typeof value === 'number' ? Number(v) : v)));
   }
   command.action(async (flags: Record<string, unknown>) => {
+    quietTfjs();
     const { config: file, resume, progress, ...settings } = flags;
     const config = resolveConfig(typeof file === 'string' ? readConfigFile(file) : {}, { ...settings, progress: progress !== false } as Partial<TrainConfig>);
     const tty = config.progress && process.stderr.isTTY;
