@@ -256,6 +256,14 @@ describe('topofr train', () => {
       'plots/loss.svg'])
       expect(existsSync(join(out, 'tiny', f)), f).toBe(true);
     expect(r.stderr).toMatch(/step 4\/4 \(100%\) loss/);
+    // topofr eval on the exported model (settings from the run's config.json) = the run's own evaluation
+    const e = topofr(['eval', '--model', join(out, 'tiny', 'model')]);
+    expect(e.status, e.stderr).toBe(0);
+    const evaluation = JSON.parse(e.stdout) as { accuracy: number; tarAtFar: Record<string, number> };
+    expect(evaluation.accuracy).toBe(summary.accuracy);
+    expect(evaluation.tarAtFar).toEqual(summary.tarAtFar);
+    expect(topofr(['eval', '--model', join(out, 'tiny', 'model'), '--image-size', '32']).stderr).toMatch(/takes 16×16 images/);
+    expect(topofr(['eval', '--model', join(out, 'nowhere')]).status).toBe(1);
   });
 
   it('a config file, flags on top, and clear usage errors', () => {

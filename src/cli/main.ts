@@ -9,6 +9,7 @@ import { registerDemo } from './demo.js';
 import { registerBench } from './bench.js';
 import { registerTrain } from './train.js';
 import { registerAblation } from './ablation.js';
+import { registerEval } from './eval.js';
 
 const USAGE_EXIT_CODE = 2;
 const FAILURE_EXIT_CODE = 1;
@@ -36,6 +37,7 @@ function buildProgram(): Command {
   registerBench(program);
   registerTrain(program);
   registerAblation(program);
+  registerEval(program);
   return program;
 }
 
