@@ -68,7 +68,7 @@ describe('margin logits equal the official formulas', () => {
     expect(Math.max(...c.map(Math.abs))).toBeLessThanOrEqual(1 + 1e-6);
     const centres = classCentres(1000, 64, 3);
     const v = centres.dataSync();
-    const std = Math.sqrt(v.reduce((a, x) => a + x * x, 0) / v.length);
+    const std = Math.sqrt(Array.from(v).reduce((a, x) => a + x * x, 0) / v.length);
     expect(std).toBeGreaterThan(0.0095);
     expect(std).toBeLessThan(0.0105);
     centres.dispose();
@@ -95,7 +95,7 @@ describe('gradients of the ArcFace cross-entropy', () => {
     const shift = (x: Float32Array, v: Float32Array, t: number) => Float32Array.from(x, (q, i) => q + t * v[i]!);
     const numF = (ce64(shift(f, v1, eps), w) - ce64(shift(f, v1, -eps), w)) / (2 * eps);
     const numW = (ce64(f, shift(w, v2, eps)) - ce64(f, shift(w, v2, -eps))) / (2 * eps);
-    const dot = (g: tf.Tensor, v: Float32Array) => g.dataSync().reduce((a, x, i) => a + x * v[i]!, 0);
+    const dot = (g: tf.Tensor, v: Float32Array) => Array.from(g.dataSync()).reduce((a, x, i) => a + x * v[i]!, 0);
     expect(Math.abs(dot(gf!, v1) - numF)).toBeLessThan(2e-3 * Math.abs(numF) + 1e-4);
     expect(Math.abs(dot(gw!, v2) - numW)).toBeLessThan(2e-3 * Math.abs(numW) + 1e-4);
   });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { native } from '../src/native.js';
 import { MIN_NATIVE_ELEMENTS } from '../src/tf/kernels/elementwise.js';
 import { registerNativeKernels, unregisterNativeKernels } from '../src/tf/native-kernels.js';
-import { both, expectAllClose, rand } from './support/tf-compare.js';
+import { both, expectAllClose, rand, errorKind as code } from './support/tf-compare.js';
 
 tf.enableProdMode();
 beforeAll(() => registerNativeKernels());
@@ -54,14 +54,6 @@ describe('native binary ops equal tfjs', () => {
 });
 
 describe('binaryOp binding checks its input', () => {
-  const code = (fn: () => unknown): [string, string | undefined] => {
-    try {
-      fn();
-    } catch (e) {
-      return [(e as Error).constructor.name, (e as { code?: string }).code];
-    }
-    return ['none', undefined];
-  };
   const f = (n: number) => new Float32Array(n);
   it('rejects bad ops, kinds and lengths', () => {
     const n = native();

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { native } from '../src/native.js';
-import { expectAllClose, expectClose, rand } from './support/tf-compare.js';
+import { expectAllClose, expectClose, rand, errorKind as code } from './support/tf-compare.js';
 import {
   NATIVE_KERNEL_NAMES,
   nativeKernelsRegistered,
@@ -162,14 +162,6 @@ describe('registration', () => {
 describe('native conv/matmul bindings check their input', () => {
   const geom = [1, 4, 4, 2, 4, 4, 3, 3, 3, 1, 1, 1, 1, 1, 1];
   const x = new Float32Array(32), f = new Float32Array(54), y = new Float32Array(48);
-  const code = (fn: () => unknown): [string, string | undefined] => {
-    try {
-      fn();
-    } catch (e) {
-      return [(e as Error).constructor.name, (e as { code?: string }).code];
-    }
-    return ['none', undefined];
-  };
   it('accepts a good call and rejects bad ones with typed errors', () => {
     expect(code(() => native().conv2dForward(x, f, y, ...geom))).toEqual(['none', undefined]);
     expect(code(() => native().conv2dForward(x, f, new Float32Array(47), ...geom))).toEqual(['RangeError', 'ERR_TOPOFR_INVALID_SHAPE']);

@@ -12,7 +12,7 @@ import {
   registerNativeKernels,
   unregisterNativeKernels,
 } from '../src/tf/native-kernels.js';
-import { both, expectAllClose, expectClose, rand } from './support/tf-compare.js';
+import { both, expectAllClose, expectClose, rand, errorKind as code } from './support/tf-compare.js';
 
 tf.enableProdMode();
 beforeAll(() => registerNativeKernels());
@@ -195,14 +195,6 @@ describe('registration of the fused kernels', () => {
 });
 
 describe('native normalization and copy bindings check their input', () => {
-  const code = (fn: () => unknown): [string, string | undefined] => {
-    try {
-      fn();
-    } catch (e) {
-      return [(e as Error).constructor.name, (e as { code?: string }).code];
-    }
-    return ['none', undefined];
-  };
   const f = (n: number) => new Float32Array(n);
   it('batch norm and PReLU', () => {
     const n = native();

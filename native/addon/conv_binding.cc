@@ -45,7 +45,7 @@ ConvGeometry geometry_args(const Napi::CallbackInfo& info, size_t first) {
 enum class Pass { Forward, BackpropInput, BackpropFilter };
 
 Napi::Value conv_entry(const Napi::CallbackInfo& info, Pass pass) {
-  try {
+  return guarded(info, [&] {
     if (info.Length() != 18)
       throw UserError(ErrorKind::Type, "ERR_TOPOFR_INVALID_TYPE",
                       "expected 18 arguments (3 arrays and 15 geometry integers), got " + std::to_string(info.Length()));
@@ -72,12 +72,7 @@ Napi::Value conv_entry(const Napi::CallbackInfo& info, Pass pass) {
         conv2d_backprop_filter(g, a0.data, a1.data, a2.data);
         break;
     }
-    return info.Env().Undefined();
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (...) {
-    throw ErrorInfo::from_current().to_js(info.Env());
-  }
+  });
 }
 
 }  // namespace
@@ -87,7 +82,7 @@ Napi::Value Conv2dBackpropInput(const Napi::CallbackInfo& info) { return conv_en
 Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo& info) { return conv_entry(info, Pass::BackpropFilter); }
 
 Napi::Value BatchMatMul(const Napi::CallbackInfo& info) {
-  try {
+  return guarded(info, [&] {
     if (info.Length() != 11)
       throw UserError(ErrorKind::Type, "ERR_TOPOFR_INVALID_TYPE",
                       "expected 11 arguments, got " + std::to_string(info.Length()));
@@ -101,12 +96,7 @@ Napi::Value BatchMatMul(const Napi::CallbackInfo& info) {
     expect_length(b, checked_product({bcb ? 1 : batch, k, n}), "b", shape_string({bcb ? 1 : batch, tb ? n : k, tb ? k : n}));
     expect_length(c, checked_product({batch, m, n}), "c", shape_string({batch, m, n}));
     batched_sgemm(ta, tb, batch, m, n, k, a.data, bca ? 0 : m * k, b.data, bcb ? 0 : k * n, c.data);
-    return info.Env().Undefined();
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (...) {
-    throw ErrorInfo::from_current().to_js(info.Env());
-  }
+  });
 }
 
 }  // namespace topofr

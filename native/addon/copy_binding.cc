@@ -24,7 +24,7 @@ constexpr size_t kMaxRank = 16;
 }  // namespace
 
 Napi::Value CopyBox(const Napi::CallbackInfo& info) {
-  try {
+  return guarded(info, [&] {
     if (info.Length() != 7)
       throw UserError(ErrorKind::Type, "ERR_TOPOFR_INVALID_TYPE", "expected 7 arguments, got " + std::to_string(info.Length()));
     FloatArray src = float32_arg(info, 0, "src"), dst = float32_arg(info, 3, "dst");
@@ -46,16 +46,11 @@ Napi::Value CopyBox(const Napi::CallbackInfo& info) {
                     shape_string(dst_shape) + " on axis " + std::to_string(d));
     }
     copy_box(src.data, src_shape, src_offset, dst.data, dst_shape, dst_offset, box);
-    return info.Env().Undefined();
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (...) {
-    throw ErrorInfo::from_current().to_js(info.Env());
-  }
+  });
 }
 
 Napi::Value Permute(const Napi::CallbackInfo& info) {
-  try {
+  return guarded(info, [&] {
     if (info.Length() != 4)
       throw UserError(ErrorKind::Type, "ERR_TOPOFR_INVALID_TYPE", "expected 4 arguments, got " + std::to_string(info.Length()));
     FloatArray src = float32_arg(info, 0, "src"), dst = float32_arg(info, 3, "dst");
@@ -72,26 +67,16 @@ Napi::Value Permute(const Napi::CallbackInfo& info) {
     expect_length(src, count, "src", shape_string(shape));
     expect_length(dst, count, "dst", "the permuted shape");
     permute(src.data, shape, perm, dst.data);
-    return info.Env().Undefined();
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (...) {
-    throw ErrorInfo::from_current().to_js(info.Env());
-  }
+  });
 }
 
 Napi::Value Fill(const Napi::CallbackInfo& info) {
-  try {
+  return guarded(info, [&] {
     if (info.Length() != 2)
       throw UserError(ErrorKind::Type, "ERR_TOPOFR_INVALID_TYPE", "expected 2 arguments, got " + std::to_string(info.Length()));
     FloatArray dst = float32_arg(info, 0, "dst");
     fill(dst.data, int64_t(dst.length), float(number_arg(info, 1, "value")));
-    return info.Env().Undefined();
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (...) {
-    throw ErrorInfo::from_current().to_js(info.Env());
-  }
+  });
 }
 
 }  // namespace topofr

@@ -39,7 +39,7 @@ uint64_t operand_length(Operand kind, int64_t rows, int64_t cols) {
 }  // namespace
 
 Napi::Value BinaryOpEntry(const Napi::CallbackInfo& info) {
-  try {
+  return guarded(info, [&] {
     if (info.Length() != 8)
       throw UserError(ErrorKind::Type, "ERR_TOPOFR_INVALID_TYPE", "expected 8 arguments, got " + std::to_string(info.Length()));
     const BinaryOp op = op_arg(info, 0);
@@ -52,12 +52,7 @@ Napi::Value BinaryOpEntry(const Napi::CallbackInfo& info) {
     expect_length(b, operand_length(bk, rows, cols), "b", bk == Operand::Full ? shape : bk == Operand::Row ? shape_string({cols}) : "[]");
     expect_length(out, checked_product({rows, cols}), "out", shape);
     binary_op(op, rows, cols, a.data, ak, b.data, bk, out.data);
-    return info.Env().Undefined();
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (...) {
-    throw ErrorInfo::from_current().to_js(info.Env());
-  }
+  });
 }
 
 }  // namespace topofr

@@ -6,6 +6,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace topofr {
 
@@ -26,5 +27,24 @@ struct ErrorInfo {
   static ErrorInfo from_current();  // call inside a catch block
   Napi::Error to_js(Napi::Env env) const;
 };
+
+// Runs a synchronous entry point's body and turns any C++ exception into the matching JS error
+// (UserError: typed, with its code; anything else: a generic topofr error). JS errors thrown by
+// node-addon-api pass through. A body returning void makes the entry point return undefined.
+template <class Body>
+Napi::Value guarded(const Napi::CallbackInfo& info, const Body& body) {
+  try {
+    if constexpr (std::is_void_v<decltype(body())>) {
+      body();
+      return info.Env().Undefined();
+    } else {
+      return body();
+    }
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (...) {
+    throw ErrorInfo::from_current().to_js(info.Env());
+  }
+}
 
 }  // namespace topofr

@@ -44,18 +44,6 @@ void expect_vector(const FloatArray& a, const Layout& l, const char* name) {
 }
 void expect_tensor(const FloatArray& a, const Layout& l, const char* name) { expect_length(a, l.elements, name, l.tensor); }
 
-template <class Body>
-Napi::Value guarded(const Napi::CallbackInfo& info, const Body& body) {
-  try {
-    body();
-    return info.Env().Undefined();
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (...) {
-    throw ErrorInfo::from_current().to_js(info.Env());
-  }
-}
-
 }  // namespace
 
 Napi::Value BatchNormTrainingForward(const Napi::CallbackInfo& info) {

@@ -47,3 +47,13 @@ export function expectAllClose(f: () => tf.Tensor | tf.Tensor[]): void {
   ref.forEach((r, i) => expectClose(r, got[i]));
 }
 
+/** [error class name, error code] of what `fn` throws, or ['none', undefined]: the native
+ *  bindings' typed errors in one comparable value. */
+export function errorKind(fn: () => unknown): [string, string | undefined] {
+  try {
+    fn();
+  } catch (e) {
+    return [(e as Error).constructor.name, (e as { code?: string }).code];
+  }
+  return ['none', undefined];
+}
