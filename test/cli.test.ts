@@ -1,6 +1,6 @@
 // End to end: the built CLI (`npm run build` first) against Ripser 1.2.1's own output.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -264,6 +264,12 @@ describe('topofr train', () => {
     expect(evaluation.tarAtFar).toEqual(summary.tarAtFar);
     expect(topofr(['eval', '--model', join(out, 'tiny', 'model'), '--image-size', '32']).stderr).toMatch(/takes 16×16 images/);
     expect(topofr(['eval', '--model', join(out, 'nowhere')]).status).toBe(1);
+    // topofr report re-evaluates the run folder: the same numbers, a fresh report.html
+    rmSync(join(out, 'tiny', 'report.html'));
+    const rep = topofr(['report', '--run', join(out, 'tiny')]);
+    expect(rep.status, rep.stderr).toBe(0);
+    expect((JSON.parse(rep.stdout) as { accuracy: number }).accuracy).toBe(summary.accuracy);
+    expect(readFileSync(join(out, 'tiny', 'report.html'), 'utf8')).toContain('<svg');
   });
 
   it('a config file, flags on top, and clear usage errors', () => {

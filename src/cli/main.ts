@@ -10,6 +10,7 @@ import { registerBench } from './bench.js';
 import { registerTrain } from './train.js';
 import { registerAblation } from './ablation.js';
 import { registerEval } from './eval.js';
+import { registerReport } from './report.js';
 
 const USAGE_EXIT_CODE = 2;
 const FAILURE_EXIT_CODE = 1;
@@ -38,6 +39,7 @@ function buildProgram(): Command {
   registerTrain(program);
   registerAblation(program);
   registerEval(program);
+  registerReport(program);
   return program;
 }
 

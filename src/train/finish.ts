@@ -54,18 +54,23 @@ function discrepancies(model: tf.LayersModel, split: FaceSplit, batches: Int32Ar
 }
 
 /** The whole run's logged steps (metrics.jsonl, which a resumed run appends to), else this process's. */
-function loggedRecords(run: TrainRun): StepRecord[] {
+function loggedRecords(run: FinishedRun): StepRecord[] {
   const path = join(run.dir, 'metrics.jsonl');
   if (!existsSync(path)) return run.records;
   return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as StepRecord);
 }
 
-export async function finishRun(run: TrainRun, config: TrainConfig): Promise<RunSummary> {
+/** What the evaluation and the report need of a run (a TrainRun, or a finished run read back from disk). */
+export type FinishedRun = Pick<TrainRun, 'dir' | 'model' | 'steps' | 'records' | 'seconds' | 'lastGum'>;
+
+/** Evaluates the run, exports its model (unless `exportModel` is false: a model read back from
+ *  disk), writes summary.json and report.html. */
+export async function finishRun(run: FinishedRun, config: TrainConfig, options: { exportModel?: boolean } = {}): Promise<RunSummary> {
   const data = syntheticFaceDataset({ trainIdentities: config.trainIdentities, testIdentities: config.testIdentities,
     samplesPerIdentity: config.samplesPerIdentity, imageSize: config.imageSize, hardness: config.hardness, seed: config.seed });
   const pairs = verificationPairs(data.test, { pairs: config.verificationPairs, seed: config.seed });
   const evaluation = evaluatePairs(run.model, data.test, pairs);
-  await exportModel(run);
+  if (options.exportModel ?? true) await exportModel(run);
   const summary: RunSummary = {
     accuracy: evaluation.accuracy,
     accuracyStd: evaluation.accuracyStd,

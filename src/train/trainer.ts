@@ -179,7 +179,7 @@ export async function train(config: TrainConfig, options: { resume?: boolean } &
 }
 
 /** Writes the backbone in the standard tfjs format (model.json + weights.bin) under `<dir>/model`. */
-export async function exportModel(run: TrainRun): Promise<string> {
+export async function exportModel(run: Pick<TrainRun, 'dir' | 'model'>): Promise<string> {
   const target = join(run.dir, 'model');
   await run.model.save(fileSaver(target));
   return target;
