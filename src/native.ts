@@ -50,6 +50,11 @@ export interface NativeAddon {
   /** glibc: keep freed memory for reuse instead of fresh mmaps (true) or restore the defaults (false). */
   retainFreedMemory(on: boolean): boolean;
   capabilities(): { cuda: { compiled: boolean; deviceCount: number; name?: string; error?: string }; threads: number; blas: string };
+  /** NHWC depthwise conv2d forward (native/addon/depthwise_binding.cc): writes y. Geometry: batch, inH, inW, inC, outH,
+   * outW, channelMultiplier, kH, kW, strideH, strideW, dilationH, dilationW, padTop, padLeft; filter [kH, kW, inC, mult]. */
+  depthwiseConv2dForward(x: Float32Array, filter: Float32Array, y: Float32Array, ...geometry: number[]): void;
+  depthwiseConv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, ...geometry: number[]): void;
+  depthwiseConv2dBackpropFilter(x: Float32Array, dy: Float32Array, dfilter: Float32Array, ...geometry: number[]): void;
 }
 
 export type OperandKind = 'full' | 'row' | 'scalar';

@@ -47,6 +47,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("binaryOp", Napi::Function::New(env, BinaryOpEntry, "binaryOp"));
   exports.Set("retainFreedMemory", Napi::Function::New(env, RetainFreedMemory, "retainFreedMemory"));
   exports.Set("capabilities", Napi::Function::New(env, Capabilities, "capabilities"));
+  exports.Set("depthwiseConv2dForward", Napi::Function::New(env, DepthwiseConv2dForward, "depthwiseConv2dForward"));
+  exports.Set("depthwiseConv2dBackpropInput", Napi::Function::New(env, DepthwiseConv2dBackpropInput, "depthwiseConv2dBackpropInput"));
+  exports.Set("depthwiseConv2dBackpropFilter", Napi::Function::New(env, DepthwiseConv2dBackpropFilter, "depthwiseConv2dBackpropFilter"));
   return exports;
 }
 

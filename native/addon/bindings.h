@@ -24,5 +24,8 @@ Napi::Value Fill(const Napi::CallbackInfo& info);
 Napi::Value Permute(const Napi::CallbackInfo& info);
 Napi::Value BinaryOpEntry(const Napi::CallbackInfo& info);
 Napi::Value RetainFreedMemory(const Napi::CallbackInfo& info);
+Napi::Value DepthwiseConv2dForward(const Napi::CallbackInfo& info);
+Napi::Value DepthwiseConv2dBackpropInput(const Napi::CallbackInfo& info);
+Napi::Value DepthwiseConv2dBackpropFilter(const Napi::CallbackInfo& info);
 
 }  // namespace topofr

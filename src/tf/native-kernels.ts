@@ -3,8 +3,9 @@
 // Other backends are never touched.
 //
 // Three kinds of change, each reversible:
-// * overrides of stock kernels (kernels/conv.ts, kernels/copy.ts, kernels/normalization.ts): the
-//   native function runs when it handles the arguments, the original kernel otherwise;
+// * overrides of stock kernels (kernels/conv.ts, depthwise.ts, copy.ts, elementwise.ts,
+//   normalization.ts): the native function runs when it handles the arguments, the original
+//   kernel otherwise;
 // * topofr's own kernels and their gradients (fused batch norm, PReLU gradient);
 // * gradient overrides (Prelu), which fall back to the original gradient off the cpu backend;
 // plus the serialization entry 'BatchNormalization', pointed at the fused layer class so that
@@ -15,6 +16,7 @@ import { native } from '../native.js';
 import { FusedBatchNormalization, TfjsBatchNormalization } from './batch-norm-layer.js';
 import { CONV_OVERRIDES } from './kernels/conv.js';
 import { COPY_OVERRIDES } from './kernels/copy.js';
+import { DEPTHWISE_OVERRIDES } from './kernels/depthwise.js';
 import { ELEMENTWISE_OVERRIDES } from './kernels/elementwise.js';
 import { BACKEND, type CpuBackend, type KernelArgs, type Override } from './kernels/cpu.js';
 import {
@@ -26,6 +28,7 @@ import {
 
 const OVERRIDES: Record<string, Override> = {
   ...CONV_OVERRIDES,
+  ...DEPTHWISE_OVERRIDES,
   ...COPY_OVERRIDES,
   ...ELEMENTWISE_OVERRIDES,
   ...NORMALIZATION_OVERRIDES,

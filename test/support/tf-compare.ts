@@ -16,13 +16,19 @@ export const rand = (shape: number[], seed: number): tf.Tensor => {
   return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, r), shape);
 };
 
-/** The same computation with tfjs's kernels, then with the native ones; each result is an array of tensors. */
+/** The same computation with tfjs's kernels, then with the native ones; each result is an array of
+ *  tensors. The values are read after tf.tidy returns: tidy walks every key of what its callback
+ *  returns, and a multi-million-element Float32Array there takes seconds. */
 export function both(f: () => tf.Tensor | tf.Tensor[]): { ref: Float32Array[]; got: Float32Array[]; shapes: number[][] } {
-  const run = () =>
-    tf.tidy(() => {
+  const run = () => {
+    const tensors = tf.tidy(() => {
       const r = f();
-      return (Array.isArray(r) ? r : [r]).map((t) => ({ v: Float32Array.from(t.dataSync()), s: t.shape }));
+      return Array.isArray(r) ? r : [r];
     });
+    const out = tensors.map((t) => ({ v: Float32Array.from(t.dataSync()), s: t.shape }));
+    tf.dispose(tensors);
+    return out;
+  };
   unregisterNativeKernels();
   const ref = run();
   registerNativeKernels();

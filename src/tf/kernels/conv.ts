@@ -90,7 +90,7 @@ function perChannel(backend: CpuBackend, t: tf.TensorInfo | undefined, outShape:
 const ACTIVATIONS = new Set(['linear', 'relu', 'relu6', 'elu', 'leakyrelu', 'sigmoid', 'prelu']);
 
 /** The bias and prelu weights when this fusion is handled here, null when it is not. */
-function canFuse(args: KernelArgs, backend: CpuBackend, outShape: Shape):
+export function canFuse(args: KernelArgs, backend: CpuBackend, outShape: Shape):
   { bias: Float32Array | null; alpha: Float32Array | null } | null {
   const attrs = args.attrs ?? {};
   const activation = (attrs.activation ?? 'linear') as string;
@@ -103,7 +103,7 @@ function canFuse(args: KernelArgs, backend: CpuBackend, outShape: Shape):
   return { bias: b, alpha };
 }
 
-function biasActivation(out: Float32Array, channels: number, bias: Float32Array | null, activation: string,
+export function biasActivation(out: Float32Array, channels: number, bias: Float32Array | null, activation: string,
   alpha: Float32Array | null, leakyAlpha: number): void {
   const n = out.length;
   if (bias) {
