@@ -14,6 +14,7 @@
 
 #include "../core/conv.h"
 #include "args.h"
+#include "conv_args.h"
 #include "bindings.h"
 #include "errors.h"
 
@@ -42,35 +43,17 @@ ConvGeometry geometry_args(const Napi::CallbackInfo& info, size_t first) {
   return g;
 }
 
-enum class Pass { Forward, BackpropInput, BackpropFilter };
-
 Napi::Value conv_entry(const Napi::CallbackInfo& info, Pass pass) {
   return guarded(info, [&] {
-    if (info.Length() != 18)
-      throw UserError(ErrorKind::Type, "ERR_TOPOFR_INVALID_TYPE",
-                      "expected 18 arguments (3 arrays and 15 geometry integers), got " + std::to_string(info.Length()));
-    const char* names[3][3] = {{"x", "filter", "y"}, {"dy", "filter", "dx"}, {"x", "dy", "dfilter"}};
-    const auto& nm = names[int(pass)];
-    FloatArray a0 = float32_arg(info, 0, nm[0]), a1 = float32_arg(info, 1, nm[1]), a2 = float32_arg(info, 2, nm[2]);
     const ConvGeometry g = geometry_args(info, 3);
-    const uint64_t x_len = checked_product({g.batch, g.in_h, g.in_w, g.in_c});
-    const uint64_t f_len = checked_product({g.k_h, g.k_w, g.in_c, g.out_c});
-    const uint64_t y_len = checked_product({g.batch, g.out_h, g.out_w, g.out_c});
-    const std::string xs = shape_string({g.batch, g.in_h, g.in_w, g.in_c}), fs = shape_string({g.k_h, g.k_w, g.in_c, g.out_c}),
-                      ys = shape_string({g.batch, g.out_h, g.out_w, g.out_c});
+    const std::vector<int64_t> x = {g.batch, g.in_h, g.in_w, g.in_c}, f = {g.k_h, g.k_w, g.in_c, g.out_c},
+                               y = {g.batch, g.out_h, g.out_w, g.out_c};
+    const auto a = pass_arrays(info, pass, {checked_product(x), checked_product(f), checked_product(y), shape_string(x),
+                                            shape_string(f), shape_string(y)});
     switch (pass) {
-      case Pass::Forward:
-        expect_length(a0, x_len, "x", xs), expect_length(a1, f_len, "filter", fs), expect_length(a2, y_len, "y", ys);
-        conv2d_forward(g, a0.data, a1.data, a2.data);
-        break;
-      case Pass::BackpropInput:
-        expect_length(a0, y_len, "dy", ys), expect_length(a1, f_len, "filter", fs), expect_length(a2, x_len, "dx", xs);
-        conv2d_backprop_input(g, a0.data, a1.data, a2.data);
-        break;
-      case Pass::BackpropFilter:
-        expect_length(a0, x_len, "x", xs), expect_length(a1, y_len, "dy", ys), expect_length(a2, f_len, "dfilter", fs);
-        conv2d_backprop_filter(g, a0.data, a1.data, a2.data);
-        break;
+      case Pass::Forward: conv2d_forward(g, a[0].data, a[1].data, a[2].data); break;
+      case Pass::BackpropInput: conv2d_backprop_input(g, a[0].data, a[1].data, a[2].data); break;
+      case Pass::BackpropFilter: conv2d_backprop_filter(g, a[0].data, a[1].data, a[2].data); break;
     }
   });
 }

@@ -14,6 +14,7 @@
 
 #include "../core/depthwise.h"
 #include "args.h"
+#include "conv_args.h"
 #include "bindings.h"
 #include "errors.h"
 
@@ -58,39 +59,18 @@ void check_reach(const DepthwiseGeometry& g) {
                     "depthwise geometry out of range: output size × stride + filter size × dilation and row sizes must stay below 2^62");
 }
 
-enum class Pass { Forward, BackpropInput, BackpropFilter };
-
 Napi::Value depthwise_entry(const Napi::CallbackInfo& info, Pass pass) {
   return guarded(info, [&] {
-    if (info.Length() != 18)
-      throw UserError(ErrorKind::Type, "ERR_TOPOFR_INVALID_TYPE",
-                      "expected 18 arguments (3 arrays and 15 geometry integers), got " + std::to_string(info.Length()));
-    const char* names[3][3] = {{"x", "filter", "y"}, {"dy", "filter", "dx"}, {"x", "dy", "dfilter"}};
-    const auto& nm = names[int(pass)];
-    FloatArray a0 = float32_arg(info, 0, nm[0]), a1 = float32_arg(info, 1, nm[1]), a2 = float32_arg(info, 2, nm[2]);
     const DepthwiseGeometry g = geometry_args(info, 3);
-    const std::vector<int64_t> x_shape = {g.batch, g.in_h, g.in_w, g.channels},
-                               f_shape = {g.k_h, g.k_w, g.channels, g.multiplier},
-                               y_shape = {g.batch, g.out_h, g.out_w, g.channels, g.multiplier};
-    const uint64_t x_len = checked_product(x_shape), f_len = checked_product(f_shape), y_len = checked_product(y_shape);
-    const std::string xs = shape_string(x_shape), fs = shape_string(f_shape),
-                      ys = shape_string({g.batch, g.out_h, g.out_w, g.channels * g.multiplier});  // < 2^62
-    switch (pass) {
-      case Pass::Forward:
-        expect_length(a0, x_len, "x", xs), expect_length(a1, f_len, "filter", fs), expect_length(a2, y_len, "y", ys);
-        break;
-      case Pass::BackpropInput:
-        expect_length(a0, y_len, "dy", ys), expect_length(a1, f_len, "filter", fs), expect_length(a2, x_len, "dx", xs);
-        break;
-      case Pass::BackpropFilter:
-        expect_length(a0, x_len, "x", xs), expect_length(a1, y_len, "dy", ys), expect_length(a2, f_len, "dfilter", fs);
-        break;
-    }
+    const std::vector<int64_t> x = {g.batch, g.in_h, g.in_w, g.channels}, f = {g.k_h, g.k_w, g.channels, g.multiplier},
+                               y = {g.batch, g.out_h, g.out_w, g.channels, g.multiplier};
+    const auto a = pass_arrays(info, pass, {checked_product(x), checked_product(f), checked_product(y), shape_string(x),
+                                            shape_string(f), shape_string({g.batch, g.out_h, g.out_w, g.channels * g.multiplier})});
     check_reach(g);
     switch (pass) {
-      case Pass::Forward: depthwise_forward(g, a0.data, a1.data, a2.data); break;
-      case Pass::BackpropInput: depthwise_backprop_input(g, a0.data, a1.data, a2.data); break;
-      case Pass::BackpropFilter: depthwise_backprop_filter(g, a0.data, a1.data, a2.data); break;
+      case Pass::Forward: depthwise_forward(g, a[0].data, a[1].data, a[2].data); break;
+      case Pass::BackpropInput: depthwise_backprop_input(g, a[0].data, a[1].data, a[2].data); break;
+      case Pass::BackpropFilter: depthwise_backprop_filter(g, a[0].data, a[1].data, a[2].data); break;
     }
   });
 }
