@@ -7,7 +7,9 @@
 // value per output channel; other broadcasts fall back.
 import * as tf from '@tensorflow/tfjs';
 import { native } from '../../native.js';
-import { f32, perChannelLength, sameShape, size, type CpuBackend, type KernelArgs, type Override, type Shape } from './cpu.js';
+import { convOverrides, type ConvFamily } from './conv-family.js';
+import { f32, sameShape, size, type CpuBackend, type KernelArgs, type Override, type Shape } from './cpu.js';
+import { biasActivation, canFuse } from './fusion.js';
 
 const isNHWC = (dataFormat: unknown): boolean => dataFormat === undefined || dataFormat === 'NHWC';
 
@@ -35,117 +37,12 @@ function convInfo(xShape: Shape, filterShape: Shape, attrs: Record<string, unkno
   }
 }
 
-function convForward(args: KernelArgs, backend: CpuBackend): { info: tf.backend_util.Conv2DInfo; y: Float32Array } | null {
-  const { x, filter } = args.inputs;
-  const attrs = args.attrs ?? {};
-  const xv = f32(backend, x), fv = f32(backend, filter);
-  if (!xv || !fv) return null;
-  const info = convInfo(x!.shape, filter!.shape, attrs, attrs.dilations);
-  const geom = info && geometry(info);
-  if (!info || !geom) return null;
-  const y = new Float32Array(size(info.outShape));
-  native().conv2dForward(xv, fv, y, ...geom);
-  return { info, y };
-}
-
-const conv2D: Override = (args, backend) => {
-  const r = convForward(args, backend);
-  return r && backend.makeTensorInfo(r.info.outShape, 'float32', r.y);
-};
-
-const conv2DBackpropInput: Override = (args, backend) => {
-  const { dy, filter } = args.inputs;
-  const attrs = args.attrs ?? {};
-  const dyv = f32(backend, dy), fv = f32(backend, filter);
-  const inputShape = attrs.inputShape as Shape | undefined;
-  if (!dyv || !fv || !Array.isArray(inputShape)) return null;
-  const info = convInfo(inputShape, filter!.shape, attrs, 1);
-  const geom = info && geometry(info);
-  if (!info || !geom || !sameShape(info.outShape, dy!.shape)) return null;
-  const dx = new Float32Array(size(inputShape));
-  native().conv2dBackpropInput(dyv, fv, dx, ...geom);
-  return backend.makeTensorInfo(inputShape, 'float32', dx);
-};
-
-const conv2DBackpropFilter: Override = (args, backend) => {
-  const { x, dy } = args.inputs;
-  const attrs = args.attrs ?? {};
-  const xv = f32(backend, x), dyv = f32(backend, dy);
-  const filterShape = attrs.filterShape as Shape | undefined;
-  if (!xv || !dyv || !Array.isArray(filterShape)) return null;
-  const info = convInfo(x!.shape, filterShape, attrs, 1);
-  const geom = info && geometry(info);
-  if (!info || !geom || !sameShape(info.outShape, dy!.shape)) return null;
-  const dw = new Float32Array(size(filterShape));
-  native().conv2dBackpropFilter(xv, dyv, dw, ...geom);
-  return backend.makeTensorInfo(filterShape, 'float32', dw);
-};
-
-/** A bias or prelu weight usable here: a scalar or one value per last-axis entry, no wider broadcast. */
-function perChannel(backend: CpuBackend, t: tf.TensorInfo | undefined, outShape: Shape): Float32Array | null {
-  const v = f32(backend, t);
-  return v && t && perChannelLength(t.shape, outShape) !== null ? v : null;
-}
-
-const ACTIVATIONS = new Set(['linear', 'relu', 'relu6', 'elu', 'leakyrelu', 'sigmoid', 'prelu']);
-
-/** The bias and prelu weights when this fusion is handled here, null when it is not. */
-export function canFuse(args: KernelArgs, backend: CpuBackend, outShape: Shape):
-  { bias: Float32Array | null; alpha: Float32Array | null } | null {
-  const attrs = args.attrs ?? {};
-  const activation = (attrs.activation ?? 'linear') as string;
-  if (!ACTIVATIONS.has(activation)) return null;
-  const { bias, preluActivationWeights } = args.inputs;
-  const b = bias ? perChannel(backend, bias, outShape) : null;
-  if (bias && !b) return null;
-  const alpha = activation === 'prelu' ? perChannel(backend, preluActivationWeights, outShape) : null;
-  if (activation === 'prelu' && !alpha) return null;
-  return { bias: b, alpha };
-}
-
-export function biasActivation(out: Float32Array, channels: number, bias: Float32Array | null, activation: string,
-  alpha: Float32Array | null, leakyAlpha: number): void {
-  const n = out.length;
-  if (bias) {
-    if (bias.length === 1) { const b0 = bias[0]; for (let i = 0; i < n; i++) out[i] += b0; }
-    else for (let i = 0; i < n; i += channels) for (let c = 0; c < channels; c++) out[i + c] += bias[c];
-  }
-  switch (activation) {
-    case 'relu':
-      for (let i = 0; i < n; i++) if (out[i] < 0) out[i] = 0;
-      break;
-    case 'relu6':
-      for (let i = 0; i < n; i++) out[i] = Math.min(Math.max(0, out[i]), 6);
-      break;
-    case 'elu':
-      for (let i = 0; i < n; i++) if (!(out[i] >= 0)) out[i] = Math.exp(out[i]) - 1;
-      break;
-    case 'leakyrelu':
-      for (let i = 0; i < n; i++) if (out[i] < 0) out[i] *= leakyAlpha;
-      break;
-    case 'sigmoid':
-      for (let i = 0; i < n; i++) out[i] = 1 / (1 + Math.exp(-out[i]));
-      break;
-    case 'prelu':
-      if (alpha!.length === 1) { const a0 = alpha![0]; for (let i = 0; i < n; i++) if (out[i] < 0) out[i] *= a0; }
-      else for (let i = 0; i < n; i += channels) for (let c = 0; c < channels; c++) if (out[i + c] < 0) out[i + c] *= alpha![c];
-      break;
-    default:  // linear
-  }
-}
-
-const fusedConv2D: Override = (args, backend) => {
-  const attrs = args.attrs ?? {};
-  const { x, filter } = args.inputs;
-  if (!x || !filter || x.shape.length !== 4 || filter.shape.length !== 4) return null;
-  // The output is [batch, outH, outW, outC]: only its rank and last axis matter to the fusion checks.
-  const fuse = canFuse(args, backend, [1, 1, 1, filter.shape[3]]);
-  if (!fuse) return null;
-  const r = convForward(args, backend);
-  if (!r) return null;
-  biasActivation(r.y, r.info.outChannels, fuse.bias, (attrs.activation ?? 'linear') as string, fuse.alpha,
-    (attrs.leakyreluAlpha ?? 0.2) as number);
-  return backend.makeTensorInfo(r.info.outShape, 'float32', r.y);
+const CONV: ConvFamily = {
+  info: convInfo,
+  geometry: (info) => geometry(info),
+  backpropDilations: () => 1,
+  outChannels: (filterShape) => filterShape[3]!,
+  kernels: { forward: 'conv2dForward', backpropInput: 'conv2dBackpropInput', backpropFilter: 'conv2dBackpropFilter' },
 };
 
 function matmul(args: KernelArgs, backend: CpuBackend): { shape: Shape; c: Float32Array } | null {
@@ -192,10 +89,7 @@ const fusedMatMul: Override = (args, backend) => {
 };
 
 export const CONV_OVERRIDES: Record<string, Override> = {
-  Conv2D: conv2D,
-  Conv2DBackpropInput: conv2DBackpropInput,
-  Conv2DBackpropFilter: conv2DBackpropFilter,
-  FusedConv2D: fusedConv2D,
+  ...convOverrides(CONV, { forward: 'Conv2D', backpropInput: 'Conv2DBackpropInput', backpropFilter: 'Conv2DBackpropFilter', fused: 'FusedConv2D' }),
   BatchMatMul: batchMatMul,
   _FusedMatMul: fusedMatMul,
 };
