@@ -273,7 +273,12 @@ function discrepancySection(d: NonNullable<ReportData['discrepancy']>): ReportSe
     section.notes.push('No discrepancy values.');
     return section;
   }
-  const [a, b] = sharedHistograms([initial, final]) as [Histogram, Histogram];
+  // An untrained model's discrepancy can be orders of magnitude above the trained one's: then the
+  // histogram is of log10 values, or the trained batches would all fall into the first bin.
+  const all = [...initial, ...final].filter(Number.isFinite);
+  const logScale = all.length > 0 && Math.min(...all) > 0 && Math.max(...all) / Math.min(...all) > 100;
+  const scaled = (v: number[]) => (logScale ? v.map((x) => (x > 0 ? Math.log10(x) : NaN)) : v);
+  const [a, b] = sharedHistograms([scaled(initial), scaled(final)]) as [Histogram, Histogram];
   const stats = (h: Histogram, values: number[]) => {
     const v = values.filter(Number.isFinite);
     return v.length === 0 ? 'no finite values' : `mean ${formatNumber(v.reduce((s, x) => s + x, 0) / v.length)}, n = ${h.total}`;
@@ -283,7 +288,8 @@ function discrepancySection(d: NonNullable<ReportData['discrepancy']>): ReportSe
   if (final.length > 0) legend.push({ label: `${finalLabel} (${stats(b, final)})`, color: COLORS.final, mark: 'box' });
   const plot = new Plot({
     id: 'discrepancy', title: 'ISA discrepancy per test batch', x: linearAxis(a.edges[0]!, a.edges[a.edges.length - 1]!),
-    y: axisFor([Plot.barHeights(a), Plot.barHeights(b)], { include: [0] }), xLabel: 'discrepancy', yLabel: 'batches', legend,
+    y: axisFor([Plot.barHeights(a), Plot.barHeights(b)], { include: [0] }), xLabel: logScale ? 'log10(discrepancy)' : 'discrepancy',
+    yLabel: 'batches', legend,
   });
   plot.bars(a, { color: COLORS.initial, opacity: 0.45 }).bars(b, { color: COLORS.final, opacity: 0.45 });
   section.figures.push({
