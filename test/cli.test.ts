@@ -287,6 +287,12 @@ describe('topofr train', () => {
     expect(typo.status).toBe(1);
     expect(typo.stderr).toMatch(/unknown setting 'alhpa'/);
     expect(topofr(['train', '--resume', '--out-dir', out, '--name', 'never-ran']).stderr).toMatch(/no usable checkpoint/);
+    // tfjs-node is not a dependency: asking for its backend without it installed says how to get it
+    const tfNode = topofr(['train', ...tiny, '--out-dir', out, '--backend', 'tensorflow']);
+    if (!existsSync(join(ROOT, 'node_modules', '@tensorflow', 'tfjs-node'))) {
+      expect(tfNode.status).toBe(1);
+      expect(tfNode.stderr).toMatch(/npm install @tensorflow\/tfjs-node/);
+    }
   });
 });
 
