@@ -119,14 +119,19 @@ describe('training', () => {
       { alpha: 0.1, rspProbability: 0, omega1: 'none', omega2: 'none' },
       { alpha: 0.1, rspProbability: 0.5, omega1: 'none', omega2: 'paper', inPlaceErasing: true },
       { alpha: 0.1, rspProbability: 0.5, omega1: 'paper', omega2: 'none', topoVariant: 'symmetric', head: 'cosface', margin: 0.4 },
+      { alpha: 0.1, rspProbability: 0, omega1: 'none', omega2: 'none', latentScale: 4 },
     ];
+    const topo: number[] = [];
     for (const [k, row] of rows.entries()) {
       const run = await train(tiny(`ablation-${k}`, { maxSteps: 2, ...row }));
       expect(run.records.every((r) => Number.isFinite(r.loss))).toBe(true);
       if (row.alpha === 0) expect(run.records.every((r) => r.topo === 0)).toBe(true);
       else expect(run.records.every((r) => r.topo > 0)).toBe(true);
       if (row.omega1 === 'none' && row.omega2 === 'none') expect(run.records.every((r) => r.omega === 1)).toBe(true);
+      topo.push(run.records[0]!.topo);
     }
+    // the same first batch and weights: rows 2 and 5 differ only in the latent scale (1 vs 4)
+    expect(topo[5]).not.toBeCloseTo(topo[2]!, 3);
   });
 });
 

@@ -38,6 +38,8 @@ export interface TrainConfig {
   alpha: number;
   /** 'code': sorted MST-edge comparison ÷ n (official step); 'symmetric': the paper's Eq. 2. */
   topoVariant: 'code' | 'symmetric';
+  /** Latent distances are divided by this (code: 1, its `latent_norm` is never trained; TOPOFR.md §6.2). */
+  latentScale: number;
   /** RSP probability ξ (0 = no perturbation; TopoFR-A aligns the unperturbed batch). */
   rspProbability: number;
   /** The official code erases in place, so the input-space batch carries the erasure too (D3). */
@@ -82,6 +84,7 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = {
   clipNorm: 5,
   alpha: 0.1,
   topoVariant: 'code',
+  latentScale: 1,
   rspProbability: 0.2,
   inPlaceErasing: false,
   omega1: 'code',
@@ -111,7 +114,7 @@ const RANGES: Partial<Record<Field, [number, number]>> = {
   hardness: [0, 1], verificationPairs: [20, 1e7], widthMultiplier: [0.01, 4], embeddingSize: [2, 4096],
   scale: [1e-3, 1e3], margin: [0, 1.5], epochs: [1, 1e4], batchSize: [2, 4096], lr: [0, 10], momentum: [0, 0.999],
   weightDecay: [0, 1], warmupEpochs: [0, 1e4], clipNorm: [0, 1e9], alpha: [0, 1e3], rspProbability: [0, 1],
-  lambda: [0, 100], checkpointEvery: [1, 1e9], logEvery: [1, 1e9], maxSteps: [0, 1e12], seed: [0, 2 ** 31 - 1],
+  lambda: [0, 100], latentScale: [1e-6, 1e6], checkpointEvery: [1, 1e9], logEvery: [1, 1e9], maxSteps: [0, 1e12], seed: [0, 2 ** 31 - 1],
 };
 
 function checkField(key: string, value: unknown, source: string): void {
