@@ -47,6 +47,13 @@ FloatArray float32_arg(const Napi::CallbackInfo& info, size_t index, const char*
   return {array.Data(), array.ElementLength()};
 }
 
+PointsArg points_arg(const Napi::CallbackInfo& info, size_t first) {
+  PointsArg p{float32_arg(info, first, "points"), integer_arg(info, first + 1, "n", 0, INT32_MAX),
+              integer_arg(info, first + 2, "dim", 1, INT32_MAX)};
+  expect_shape(p.points, p.n, p.dim, "points");
+  return p;
+}
+
 FloatArray optional_float32_arg(const Napi::CallbackInfo& info, size_t index, const char* name) {
   if (info[index].IsNull() || info[index].IsUndefined()) return {nullptr, 0};
   return float32_arg(info, index, name);

@@ -16,6 +16,13 @@ struct FloatArray {
 };
 
 FloatArray float32_arg(const Napi::CallbackInfo& info, size_t index, const char* name);
+// A row-major point cloud passed as (points, n, dim) from argument `first` on; its length is checked.
+struct PointsArg {
+  FloatArray points;
+  int64_t n, dim;
+};
+PointsArg points_arg(const Napi::CallbackInfo& info, size_t first);
+
 // A Float32Array, or null/undefined → {nullptr, 0}.
 FloatArray optional_float32_arg(const Napi::CallbackInfo& info, size_t index, const char* name);
 // An array of integers, each in [min, max].

@@ -13,12 +13,11 @@ namespace topofr {
 constexpr int64_t kMaxMatrixElements = int64_t(1) << 30;
 
 Napi::Value PairwiseDistances(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  try {
-    FloatArray points = float32_arg(info, 0, "points");
-    const int64_t n = integer_arg(info, 1, "n", 0, INT32_MAX);
-    const int64_t dim = integer_arg(info, 2, "dim", 1, INT32_MAX);
-    expect_shape(points, n, dim, "points");
+  return guarded(info, [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    const PointsArg cloud = points_arg(info, 0);
+    const FloatArray points = cloud.points;
+    const int64_t n = cloud.n, dim = cloud.dim;
     const Metric metric = metric_arg(info, 3);
     const std::string device = string_arg(info, 4, "device");
     if (device != "cpu" && device != "cuda")
@@ -43,9 +42,7 @@ Napi::Value PairwiseDistances(const Napi::CallbackInfo& info) {
     auto out_ref = std::make_shared<Napi::Reference<Napi::Float32Array>>(Napi::Persistent(out));
     Finish finish = [out_ref](Napi::Env) -> Napi::Value { return out_ref->Value(); };
     return async ? run_async(env, {info[0], out}, work, finish) : run_sync(env, work, finish);
-  } catch (const UserError&) {
-    throw ErrorInfo::from_current().to_js(env);
-  }
+  });
 }
 
 }  // namespace topofr
@@ -55,12 +52,11 @@ namespace topofr {
 // ripserEuclideanLower(points, n, dim) → Float32Array (n(n−1)/2): Ripser's own Euclidean distances,
 // for output that must match Ripser's bit for bit (the CLI's text).
 Napi::Value RipserEuclideanLower(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  try {
-    FloatArray points = float32_arg(info, 0, "points");
-    const int64_t n = integer_arg(info, 1, "n", 0, INT32_MAX);
-    const int64_t dim = integer_arg(info, 2, "dim", 1, INT32_MAX);
-    expect_shape(points, n, dim, "points");
+  return guarded(info, [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    const PointsArg cloud = points_arg(info, 0);
+    const FloatArray points = cloud.points;
+    const int64_t n = cloud.n, dim = cloud.dim;
     if (n * (n - 1) / 2 > kMaxMatrixElements)
       throw UserError(ErrorKind::Range, "ERR_TOPOFR_TOO_LARGE",
                       "the lower triangle for n = " + std::to_string(n) + " exceeds the largest Float32Array (2^30 elements)");
@@ -68,9 +64,7 @@ Napi::Value RipserEuclideanLower(const Napi::CallbackInfo& info) {
     Napi::Float32Array lower = Napi::Float32Array::New(env, static_cast<size_t>(n * (n - 1) / 2));
     ripser_euclidean_lower(points.data, n, dim, lower.Data());
     return lower;
-  } catch (const UserError&) {
-    throw ErrorInfo::from_current().to_js(env);
-  }
+  });
 }
 
 }  // namespace topofr

@@ -22,7 +22,7 @@ void check_view(const FloatArray& a, int64_t rows, int64_t cols, int64_t ld, con
 }  // namespace
 
 Napi::Value Sgemm(const Napi::CallbackInfo& info) {
-  try {
+  return guarded(info, [&]() -> Napi::Value {
     const bool ta = boolean_arg(info, 0, "transA"), tb = boolean_arg(info, 1, "transB");
     const int64_t m = integer_arg(info, 2, "m", 0, INT32_MAX), n = integer_arg(info, 3, "n", 0, INT32_MAX),
                   k = integer_arg(info, 4, "k", 0, INT32_MAX);
@@ -39,9 +39,7 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
     check_view(c, m, n, ldc, "c");
     sgemm(ta, tb, m, n, k, alpha, a.data, lda, b.data, ldb, beta, c.data, ldc);
     return info.Env().Undefined();
-  } catch (const UserError&) {
-    throw ErrorInfo::from_current().to_js(info.Env());
-  }
+  });
 }
 
 }  // namespace topofr

@@ -34,11 +34,10 @@ Napi::Value run_h0(const Napi::CallbackInfo& info, Napi::Value keep, bool async,
 }  // namespace
 
 Napi::Value PersistenceH0Points(const Napi::CallbackInfo& info) {
-  try {
-    FloatArray points = float32_arg(info, 0, "points");
-    const int64_t n = integer_arg(info, 1, "n", 0, INT32_MAX);
-    const int64_t dim = integer_arg(info, 2, "dim", 1, INT32_MAX);
-    expect_shape(points, n, dim, "points");
+  return guarded(info, [&]() -> Napi::Value {
+    const PointsArg cloud = points_arg(info, 0);
+    const FloatArray points = cloud.points;
+    const int64_t n = cloud.n, dim = cloud.dim;
     const Metric metric = metric_arg(info, 3);
     const int threads = static_cast<int>(integer_arg(info, 4, "threads", 0, 4096));
     const bool async = boolean_arg(info, 5, "async");
@@ -47,13 +46,11 @@ Napi::Value PersistenceH0Points(const Napi::CallbackInfo& info) {
       check_points_finite(x, n, dim, threads);
       return persistence_h0(PointDistances(x, n, dim, metric), threads);
     });
-  } catch (const UserError&) {
-    throw ErrorInfo::from_current().to_js(info.Env());
-  }
+  });
 }
 
 Napi::Value PersistenceH0Matrix(const Napi::CallbackInfo& info) {
-  try {
+  return guarded(info, [&]() -> Napi::Value {
     FloatArray matrix = float32_arg(info, 0, "matrix");
     const int64_t n = integer_arg(info, 1, "n", 0, INT32_MAX);
     expect_shape(matrix, n, n, "matrix");
@@ -64,9 +61,7 @@ Napi::Value PersistenceH0Matrix(const Napi::CallbackInfo& info) {
       check_distance_matrix(m, n, threads);
       return persistence_h0(MatrixDistances(m, n), threads);
     });
-  } catch (const UserError&) {
-    throw ErrorInfo::from_current().to_js(info.Env());
-  }
+  });
 }
 
 }  // namespace topofr

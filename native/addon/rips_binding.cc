@@ -85,8 +85,8 @@ void check_sparse(int64_t n, const int32_t* i, const int32_t* j, const float* d,
 }  // namespace
 
 Napi::Value RipsPersistence(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  try {
+  return guarded(info, [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
     if (!info[0].IsObject()) throw UserError(ErrorKind::Type, "ERR_TOPOFR_INVALID_TYPE", "input must be an object");
     Napi::Object input = info[0].As<Napi::Object>();
     rips::Options options;
@@ -151,9 +151,7 @@ Napi::Value RipsPersistence(const Napi::CallbackInfo& info) {
     }
     Finish finish = [result](Napi::Env e) { return barcodes_to_js(e, *result); };
     return async ? run_async(env, {info[0]}, work, finish) : run_sync(env, work, finish);
-  } catch (const UserError&) {
-    throw ErrorInfo::from_current().to_js(env);
-  }
+  });
 }
 
 }  // namespace topofr
