@@ -5,17 +5,10 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileLoader, fileSaver } from '../src/model/file-io.js';
 import { mobileFaceNet, mobileFaceNetFeatureSize } from '../src/model/mobilefacenet.js';
+import { count, randomizeBatchNorms, weight } from './support/model-weights.js';
 
 tf.enableProdMode();
 
-const size = (shape: readonly (number | null)[]) => shape.reduce<number>((a, b) => a * (b as number), 1);
-const count = (vars: readonly tf.LayerVariable[]) => vars.reduce((a, v) => a + size(v.shape), 0);
-const short = (v: tf.LayerVariable) => v.originalName.split('/').pop()!.replace(/_\d+$/, '');
-function weight(model: tf.LayersModel, layer: string, name: string): tf.Tensor {
-  const v = model.getLayer(layer).weights.find((w) => short(w) === name);
-  if (v === undefined) throw new Error(`no weight ${layer}/${name}`);
-  return v.read();
-}
 
 /** PyTorch parameter count of arcface_torch MobileFaceNet, from its module definitions. */
 function torchParams(blocks: readonly number[], scale: number, embedding: number, k = 7): number {
@@ -118,13 +111,7 @@ describe('mobileFaceNet', () => {
   it('matches an independent forward pass (grouped conv, PyTorch padding)', () => {
     // scale 2: layers.1 is a true grouped conv (128 channels, 64 groups of 2).
     const model = mobileFaceNet({ scale: 2, inputSize: 32, embeddingSize: 16, seed: 4 });
-    let salt = 0;
-    for (const layer of model.layers.filter((l) => l.getClassName() === 'BatchNormalization')) {
-      for (const v of layer.weights) {
-        const [lo, hi] = short(v) === 'gamma' || short(v) === 'moving_variance' ? [0.5, 1.5] : [-0.2, 0.2];
-        v.write(tf.randomUniform(v.shape as number[], lo, hi, 'float32', ++salt));
-      }
-    }
+    randomizeBatchNorms(model);
     const x = tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
     const got = model.predict(x) as tf.Tensor2D;
     const want = referenceForward(model, x, [1, 4, 6, 2], 2);

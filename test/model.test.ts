@@ -13,21 +13,12 @@ import {
   iresnetFeatureSize,
   iresnetWidths,
 } from '../src/model/iresnet.js';
+import { count, randomizeBatchNorms, short, weight } from './support/model-weights.js';
 
 tf.enableProdMode();
 
 const TINY = { inputSize: 32, widthMultiplier: 0.125, embeddingSize: 16 } as const;
 
-const size = (shape: readonly (number | null)[]) => shape.reduce<number>((a, b) => a * (b as number), 1);
-const count = (vars: readonly tf.LayerVariable[]) => vars.reduce((a, v) => a + size(v.shape), 0);
-/** Weight short names ('gamma', 'kernel', …) without tfjs' uniquifying '_N' suffix. */
-const short = (v: tf.LayerVariable) => v.originalName.split('/').pop()!.replace(/_\d+$/, '');
-/** A layer's weight by short name (order-independent: freezing γ moves it behind β in `weights`). */
-function weight(model: tf.LayersModel, layer: string, name: string): tf.Tensor {
-  const v = model.getLayer(layer).weights.find((w) => short(w) === name);
-  if (v === undefined) throw new Error(`no weight ${layer}/${name}`);
-  return v.read();
-}
 
 /** Parameter counts derived from the architecture by hand (independent of the builder). */
 function expectedCounts(depth: IResNetDepth, inputSize = 112, embedding = 512) {
@@ -182,14 +173,7 @@ describe('iresnet: forward, determinism, save/load, training', () => {
 
   it('matches an independent raw-op forward pass (PyTorch padding, NCHW flatten)', () => {
     const model = iresnet({ depth: 18, ...TINY, seed: 3 });
-    // Non-trivial BN statistics and affine parameters so every BN actually matters.
-    let salt = 0;
-    for (const layer of model.layers.filter((l) => l.getClassName() === 'BatchNormalization')) {
-      for (const v of layer.weights) {
-        const [lo, hi] = short(v) === 'gamma' || short(v) === 'moving_variance' ? [0.5, 1.5] : [-0.2, 0.2];
-        v.write(tf.randomUniform(v.shape as number[], lo, hi, 'float32', ++salt));
-      }
-    }
+    randomizeBatchNorms(model);
     const x = tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 11) as tf.Tensor4D;
     const got = model.predict(x) as tf.Tensor2D;
     const want = referenceForward(model, x, 18);
