@@ -46,46 +46,44 @@ export function fillGradient(canvas: Canvas, top: Rgb, bottom: Rgb): void {
   }
 }
 
-/** Paints `color` over the shape. Coverage falls from 1 to 0 across `feather` pixels centred on
- *  the edge (1 = a crisp anti-aliased edge; more = a soft blob, for shading). */
-export function paint(canvas: Canvas, shape: Shape, color: Rgb, opacity = 1, feather = 1): void {
-  const { width, rgb } = canvas;
+/** Calls visit(offset, coverage) for every pixel a soft shape covers: offset into canvas.rgb, coverage
+ *  in (0, 1] from the signed distance, `feather` pixels wide at the edge (1 = a crisp anti-aliased
+ *  edge; more = a soft blob, for shading). The one coverage loop of paint and shade. */
+function cover(canvas: Canvas, shape: Shape, feather: number, visit: (o: number, alpha: number) => void): void {
+  const { width } = canvas;
   const box = clipBox(shape.box, canvas, feather);
   const sdf = shape.sdf;
   const inverse = 1 / Math.max(1, feather);
-  const [r, g, b] = color;
   for (let y = box.y0; y < box.y1; y++) {
     const py = y + 0.5;
     for (let x = box.x0, o = (y * width + box.x0) * 3; x < box.x1; x++, o += 3) {
-      let alpha = 0.5 - sdf(x + 0.5, py) * inverse;
-      if (alpha <= 0) continue;
-      if (alpha > 1) alpha = 1;
-      alpha *= opacity;
-      rgb[o] += (r - rgb[o]) * alpha;
-      rgb[o + 1] += (g - rgb[o + 1]) * alpha;
-      rgb[o + 2] += (b - rgb[o + 2]) * alpha;
+      const alpha = 0.5 - sdf(x + 0.5, py) * inverse;
+      if (alpha > 0) visit(o, alpha > 1 ? 1 : alpha);
     }
   }
 }
 
+/** Blends `color` over the canvas where the shape is, with `opacity`; `feather` as in cover. */
+export function paint(canvas: Canvas, shape: Shape, color: Rgb, opacity = 1, feather = 1): void {
+  const { rgb } = canvas;
+  const [r, g, b] = color;
+  cover(canvas, shape, feather, (o, coverage) => {
+    const alpha = coverage * opacity;
+    rgb[o] += (r - rgb[o]) * alpha;
+    rgb[o + 1] += (g - rgb[o + 1]) * alpha;
+    rgb[o + 2] += (b - rgb[o + 2]) * alpha;
+  });
+}
+
 /** Multiplies the colour under a soft shape by `factor` (< 1 darkens: shadows; > 1 lightens). */
 export function shade(canvas: Canvas, shape: Shape, factor: number, feather: number): void {
-  const { width, rgb } = canvas;
-  const box = clipBox(shape.box, canvas, feather);
-  const sdf = shape.sdf;
-  const inverse = 1 / Math.max(1, feather);
-  for (let y = box.y0; y < box.y1; y++) {
-    const py = y + 0.5;
-    for (let x = box.x0, o = (y * width + box.x0) * 3; x < box.x1; x++, o += 3) {
-      let alpha = 0.5 - sdf(x + 0.5, py) * inverse;
-      if (alpha <= 0) continue;
-      if (alpha > 1) alpha = 1;
-      const f = 1 + (factor - 1) * alpha;
-      rgb[o] *= f;
-      rgb[o + 1] *= f;
-      rgb[o + 2] *= f;
-    }
-  }
+  const { rgb } = canvas;
+  cover(canvas, shape, feather, (o, coverage) => {
+    const f = 1 + (factor - 1) * coverage;
+    rgb[o] *= f;
+    rgb[o + 1] *= f;
+    rgb[o + 2] *= f;
+  });
 }
 
 function clipBox(box: Box, canvas: Canvas, feather: number): Box {
