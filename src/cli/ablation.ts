@@ -4,7 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { quietTfjs } from './quiet-tfjs.js';
+import { quietTfjs } from '../tf/quiet.js';
 import { aggregate, ablationTable, TABLE3_ROWS, type RowResult } from '../train/ablation.js';
 import { readConfigFile, resolveConfig, type TrainConfig } from '../train/config.js';
 import { finishRun } from '../train/finish.js';

@@ -12,7 +12,7 @@ import { fileLoader } from '../model/file-io.js';
 import { loadIResNet } from '../model/iresnet.js';
 import { useBackend } from '../tf/backend.js';
 import { readConfigFile, resolveConfig, type TrainConfig } from '../train/config.js';
-import { quietTfjs } from './quiet-tfjs.js';
+import { quietTfjs } from '../tf/quiet.js';
 
 const DATA_FIELDS = ['seed', 'testIdentities', 'samplesPerIdentity', 'imageSize', 'hardness', 'verificationPairs', 'backend'] as const;
 

@@ -10,7 +10,7 @@ import { loadIResNet } from '../model/iresnet.js';
 import { useBackend } from '../tf/backend.js';
 import { readConfigFile, resolveConfig } from '../train/config.js';
 import { finishRun } from '../train/finish.js';
-import { quietTfjs } from './quiet-tfjs.js';
+import { quietTfjs } from '../tf/quiet.js';
 
 export function registerReport(program: Command): void {
   program

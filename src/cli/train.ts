@@ -3,7 +3,7 @@
 // from the config; precedence is defaults < file < flags. Progress goes to stderr (a bar on a TTY,
 // one line per log interval otherwise); the result summary to stdout.
 import { Option, type Command } from 'commander';
-import { quietTfjs } from './quiet-tfjs.js';
+import { quietTfjs } from '../tf/quiet.js';
 import { DEFAULT_CONFIG, readConfigFile, resolveConfig, type TrainConfig } from '../train/config.js';
 import { finishRun } from '../train/finish.js';
 import { train, type StepRecord } from '../train/trainer.js';

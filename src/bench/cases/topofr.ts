@@ -28,7 +28,7 @@ const ARCFACE_ONLY = { alpha: 0, rspProbability: 0, omega1: 'none', omega2: 'non
 export const topofrFamily: CaseFamily = {
   async prepare(spec, file) {
     const what = topofrOf(spec);
-    (await import('@tensorflow/tfjs')).enableProdMode();  // no tfjs-node banner in the bench's output
+    (await import('../../tf/quiet.js')).quietTfjs();
     if (what.kind === 'loss') {
       const tf = await import('@tensorflow/tfjs');
       const { topologicalLoss } = await import('../../tf/topological-loss.js');

@@ -39,7 +39,7 @@ export function trainSpec(name: string, t: TrainCase, extra: Partial<CaseSpec>):
 export async function prepareTrainStep(spec: CaseSpec, file: string, variant?: string): Promise<Prepared> {
   const t = trainOf(spec);
   const tf = await import('@tensorflow/tfjs');
-  tf.enableProdMode();  // no tfjs-node banner in the bench's output (debug checks are off by default anyway)
+  (await import('../../tf/quiet.js')).quietTfjs();
   const { iresnet } = await import('../../model/iresnet.js');
   const { useBackend } = await import('../../tf/backend.js');
   // The anchor variant 'js' is tfjs's own cpu kernels; otherwise the backend `topofr bench
