@@ -132,7 +132,7 @@ export class RecordIOFile {
         throw parse(this.path, where, frame === 0 ? `starts with a continuation frame (cflag ${cflag})` : `expected a continuation frame, got cflag ${cflag}`);
       if (at + FRAME_HEADER + length > this.size)
         throw parse(this.path, where, `truncated: ${length} payload bytes from ${at + FRAME_HEADER}, the file has ${this.size}`);
-      const part = new Uint8Array(Math.min(length, maxBytes - total));
+      const part = new Uint8Array(Math.max(0, Math.min(length, maxBytes - total)));
       this.readFully(part, at + FRAME_HEADER);
       parts.push(part);
       total += part.length;
