@@ -135,7 +135,8 @@ function build(spec: Extract<SourceSpec, { kind: 'recordio' }>, file: RecordIOFi
   const usable = (p: number): boolean => {
     const offset = index.offsets[p]!;
     if (offset + 8 <= file.size && offset % 4 === 0) return true;
-    const message = `${idxPath}: line ${index.lines[p]}: offset ${offset} of key ${index.keys[p]} is ${offset % 4 ? 'not 4-byte aligned' : `past the end of ${file.path} (${file.size} bytes)`}`;
+    const problem = offset + 8 > file.size ? `past the end of ${file.path} (${file.size} bytes)` : 'not 4-byte aligned';
+    const message = `${idxPath}: line ${index.lines[p]}: offset ${offset} of key ${index.keys[p]} is ${problem}`;
     if (!spec.skipBadImages) throw new TopofrRangeError('ERR_TOPOFR_PARSE', message);
     skipped.push(message);
     return false;
