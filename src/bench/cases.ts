@@ -6,10 +6,11 @@ import { h0Family } from './cases/h0.js';
 import { ripsFamily } from './cases/rips.js';
 import { trainFamily, trainSpec } from './cases/train.js';
 import { topofrFamily } from './cases/topofr.js';
+import { loaderFamily } from './cases/loader.js';
 import type { CaseFamily, CaseSpec, Family } from './types.js';
 
 const FAMILIES: Record<Family, CaseFamily> = {
-  sgemm: sgemmFamily, dist: distancesFamily, h0: h0Family, rips: ripsFamily, train: trainFamily, topofr: topofrFamily,
+  sgemm: sgemmFamily, dist: distancesFamily, h0: h0Family, rips: ripsFamily, train: trainFamily, topofr: topofrFamily, loader: loaderFamily,
 };
 
 function sizes(n: number, dim: number, quick: boolean): CaseSpec[] {
@@ -59,6 +60,14 @@ const TOPOFR: CaseSpec[] = [
     topofr: { kind: 'step', method: 'topofr' } },
 ];
 
+/** The real-data loader: decode throughput, and the r18 step fed from a .rec against from memory. */
+const LOADER: CaseSpec[] = [
+  { name: 'loader-decode-112-q95', family: 'loader', n: 1, dim: 1, quick: false, maxRuns: 9, loader: { kind: 'decode', images: 512, batch: 128 } },
+  { name: 'train-step-r18-112-b32-memory', family: 'loader', n: 1, dim: 1, quick: false, maxRuns: 3, maxWarmup: 1, loader: { kind: 'step', from: 'memory' } },
+  { name: 'train-step-r18-112-b32-rec', family: 'loader', n: 1, dim: 1, quick: false, maxRuns: 3, maxWarmup: 1, reference: 'train-step-r18-112-b32-memory',
+    loader: { kind: 'step', from: 'rec' } },
+];
+
 export const CASES: readonly CaseSpec[] = [
   ...sizes(4096, 512, false),
   ...RIPS.filter((c) => !c.quick),
@@ -66,6 +75,7 @@ export const CASES: readonly CaseSpec[] = [
   ...RIPS.filter((c) => c.quick),
   ...TRAIN,
   ...TOPOFR,
+  ...LOADER,
 ];
 
 export function findCase(name: string): CaseSpec {

@@ -8,7 +8,7 @@ export interface Timing {
   runs: number;
 }
 
-export type Family = 'sgemm' | 'dist' | 'h0' | 'rips' | 'train' | 'topofr';
+export type Family = 'sgemm' | 'dist' | 'h0' | 'rips' | 'train' | 'topofr' | 'loader';
 
 /** Where a Rips case's input comes from: a Ripser example file in bench/data, or seeded
  *  clustered unit vectors (face-embedding-like: identities × samples). */
@@ -44,6 +44,8 @@ export interface CaseSpec {
   train?: import('./cases/train.js').TrainCase;
   /** A TopoFR case (family 'topofr'). */
   topofr?: import('./cases/topofr.js').TopofrBench;
+  /** A data-loader case (family 'loader'). */
+  loader?: import('./cases/loader.js').LoaderBench;
   /** Also time the step on tfjs's own JS cpu kernels, as the anchor. */
   jsAnchor?: boolean;
 }
