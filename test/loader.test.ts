@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -179,4 +180,15 @@ describe('the worker-thread loader', () => {
     expect(Buffer.from(sample.image.data).equals(Buffer.from(direct.data))).toBe(true);
     source.close();
   });
+
+  it('keeps the process alive while a batch is pending, and not after: a loader left open does not hang the exit', () => {
+    const loader = new URL('../dist/data/loader.js', import.meta.url).href;
+    const source = new URL('../dist/data/source.js', import.meta.url).href;
+    const script = `import { createLoader } from '${loader}'; import { openDataset } from '${source}';
+      const l = createLoader(await openDataset('${join(FIXTURES, 'plain.rec')}'), { batchSize: 4, imageSize: 112, seed: 1, workers: 2 });
+      const b = await l.batch(0); console.log(b.labels.length);`;
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect([result.status, result.signal, result.stdout.trim()]).toEqual([0, null, '4']);
+  });
 });
+

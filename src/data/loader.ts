@@ -107,26 +107,39 @@ export function createLoader(source: FaceSource, options: LoaderOptions): DataLo
   // Workers: each opens its own copy of the source and answers block requests by id.
   const waiting = new Map<number, { resolve: (r: BlockResult) => void; reject: (e: Error) => void }>();
   const workers = Array.from({ length: workerCount }, () => {
-    const worker = new Worker(WORKER_URL, { workerData: { spec, ...common } });
-    worker.unref(); // a loader left open must not keep the process alive
+    // The process's flags, less --input-type (set for `node -e`: a worker runs a file).
+    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+    const worker = new Worker(WORKER_URL, { workerData: { spec, ...common }, execArgv });
     worker.on('message', (m: { id: number; result?: BlockResult; error?: { name: string; code?: string; message: string }; warning?: string }) => {
       if (m.warning) return warn(m.warning);
       const w = waiting.get(m.id);
       waiting.delete(m.id);
+      holdProcess();
       if (m.error) w?.reject(reviveError(m.error));
       else w?.resolve(m.result!);
     });
     worker.on('error', (err) => {
       for (const w of waiting.values()) w.reject(err);
       waiting.clear();
+      holdProcess();
     });
+    worker.unref(); // after the listeners: adding a 'message' listener refs the worker again
     return worker;
   });
+  // Workers keep the process alive while a block is pending (the caller is waiting for it), never
+  // while idle: a loader left open does not hold the process at its end.
+  let held = false;
+  function holdProcess(): void {
+    if (held === waiting.size > 0) return;
+    held = waiting.size > 0;
+    for (const w of workers) held ? w.ref() : w.unref();
+  }
   let nextId = 0;
   const inWorker = (w: number, request: BlockRequest): Promise<BlockResult> =>
     new Promise((resolve, reject) => {
       const id = nextId++;
       waiting.set(id, { resolve, reject });
+      holdProcess();
       workers[w]!.postMessage({ id, request });
     });
 
