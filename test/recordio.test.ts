@@ -175,6 +175,14 @@ describe('bad RecordIO input: typed errors naming the file and the offset or lin
     source.close();
   });
 
+  it('.idx variants: CRLF, spaces, blank lines, no final newline; garbage after the offset is refused', () => {
+    const index = parseIndex(Buffer.from('0\t0\r\n\n  7   16 \n-3\t32'), 'v.idx');
+    expect([Array.from(index.keys), Array.from(index.offsets), Array.from(index.lines)]).toEqual([[0, 7, -3], [0, 16, 32], [1, 3, 4]]);
+    expect(() => parseIndex(Buffer.from('1\t2\n3\t4x\n'), 'v.idx')).toThrow(/v\.idx: line 2: expected "key<TAB>offset" with integers, got "3\\t4x"/);
+    expect(() => parseIndex(Buffer.from('1\t-2\n'), 'v.idx')).toThrow(/line 1/);
+    expect(() => parseIndex(Buffer.from('12\n'), 'v.idx')).toThrow(/line 1/);
+  });
+
   it('a record shorter than its IRHeader, or announcing more labels than it holds', () => {
     expect(() => unpackRecord(new Uint8Array(10), 'x.rec', 40)).toThrow(/x\.rec: record at offset 40: 10 bytes, shorter than the 24-byte IRHeader/);
     const lying = packRecord({ label: 0 });

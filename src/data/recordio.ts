@@ -216,7 +216,7 @@ export interface RecordIndex {
 }
 
 /** Parses a .idx (`key\toffset` per line, as mxnet writes it; blank lines are skipped). Keys must be
- *  unique integers. Works on the bytes: MS1MV2's .idx has 5.8 M lines. */
+ *  unique integers. Works on the bytes, digit by digit: MS1MV2's .idx has 5.8 M lines. */
 export function parseIndex(bytes: Uint8Array, file: string): RecordIndex {
   let capacity = 1;
   for (let k = 0; k < bytes.length; k++) if (bytes[k] === 0x0a) capacity++;
@@ -225,20 +225,36 @@ export function parseIndex(bytes: Uint8Array, file: string): RecordIndex {
   const lines = new Int32Array(capacity);
   let count = 0;
   let line = 0;
-  for (let start = 0; start < bytes.length;) {
-    let end = bytes.indexOf(0x0a, start);
+  const space = (c: number | undefined): boolean => c === 0x20 || c === 0x09 || c === 0x0d;
+  for (let at = 0; at < bytes.length;) {
+    let end = bytes.indexOf(0x0a, at);
     if (end < 0) end = bytes.length;
     line++;
-    const entry = new TextDecoder().decode(bytes.subarray(start, end)).trim();
-    start = end + 1;
-    if (entry === '') continue;
-    const match = /^(-?\d+)\s+(\d+)$/.exec(entry);
-    const key = match ? Number(match[1]) : NaN;
-    const offset = match ? Number(match[2]) : NaN;
-    if (!Number.isSafeInteger(key) || !Number.isSafeInteger(offset))
-      throw parse(file, `line ${line}`, `expected "key<TAB>offset" with integers, got ${JSON.stringify(entry.slice(0, 80))}`);
-    keys[count] = key;
-    offsets[count] = offset;
+    const from = at;
+    at = end + 1;
+    let p = from;
+    while (p < end && space(bytes[p])) p++;
+    if (p === end) continue; // a blank line
+    // An integer at p (optionally negative for keys); returns [value, next] or undefined.
+    const integer = (q: number, signed: boolean): [number, number] | undefined => {
+      const negative = signed && bytes[q] === 0x2d;
+      if (negative) q++;
+      let value = 0;
+      const first = q;
+      while (q < end && bytes[q]! >= 0x30 && bytes[q]! <= 0x39) value = value * 10 + bytes[q++]! - 0x30;
+      return q > first && Number.isSafeInteger(value) ? [negative ? -value : value, q] : undefined;
+    };
+    const key = integer(p, true);
+    let q = key ? key[1] : end;
+    const gap = q;
+    while (q < end && space(bytes[q])) q++;
+    const offset = key && q > gap ? integer(q, false) : undefined;
+    let tail = offset ? offset[1] : end;
+    while (tail < end && space(bytes[tail])) tail++;
+    if (!key || !offset || tail !== end)
+      throw parse(file, `line ${line}`, `expected "key<TAB>offset" with integers, got ${JSON.stringify(new TextDecoder().decode(bytes.subarray(from, Math.min(end, from + 80))))}`);
+    keys[count] = key[0];
+    offsets[count] = offset[0];
     lines[count++] = line;
   }
   const sorted = keys.slice(0, count).sort();
