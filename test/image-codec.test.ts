@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crc32, deflateSync } from 'node:zlib';
+import sharp from 'sharp';
 import { decodeImage, encodeJpeg, resizeImage } from '../src/data/image-codec.js';
 import { encodePng } from '../src/data/png.js';
 import { renderFaceBytes, faceIdentity } from '../src/data/synthetic-faces.js';
@@ -34,11 +34,11 @@ describe('image codec (sharp)', () => {
     expect(meanAbs(back30.data, rgb)).toBeGreaterThan(meanAbs(back95.data, rgb));
   });
 
-  it('gives RGB for a grey PNG (colour type 0)', async () => {
-    // A 4×2 8-bit grey PNG built by hand: each row starts with filter byte 0.
+  it('gives RGB for a grey PNG (one channel, colour type 0)', async () => {
     const grey = [0, 50, 100, 150, 200, 250, 25, 75];
-    const raw = Buffer.from([0, ...grey.slice(0, 4), 0, ...grey.slice(4)]);
-    const decoded = await decodeImage(greyPng(4, 2, raw));
+    const png = await sharp(Buffer.from(grey), { raw: { width: 4, height: 2, channels: 1 } }).toColourspace('b-w').png().toBuffer();
+    expect(png[25]).toBe(0); // IHDR colour type: greyscale
+    const decoded = await decodeImage(png);
     expect(decoded.data.length).toBe(4 * 2 * 3);
     for (let p = 0; p < 8; p++) for (let c = 0; c < 3; c++) expect(decoded.data[p * 3 + c]).toBe(grey[p]);
   });
@@ -60,20 +60,3 @@ describe('image codec (sharp)', () => {
     await expect(encodeJpeg(new Uint8Array(12), 2, 2, 101)).rejects.toThrow(/quality/);
   });
 });
-
-/** A minimal 8-bit greyscale PNG (colour type 0), so the decoder sees a layout encodePng never writes. */
-function greyPng(width: number, height: number, raw: Buffer): Buffer {
-  const chunk = (type: string, data: Buffer): Buffer => {
-    const out = Buffer.alloc(12 + data.length);
-    out.writeUInt32BE(data.length, 0);
-    out.write(type, 4, 'ascii');
-    data.copy(out, 8);
-    out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
-    return out;
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.set([8, 0, 0, 0, 0], 8);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
-}
