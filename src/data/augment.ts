@@ -1,13 +1,14 @@
 // What the loader does to one decoded sample: bring it to the training size (resizing, with a
 // warning, when the source's images differ: insightface's sets are aligned 112×112 crops), mirror
 // it when its flip is drawn, and normalise it as the official transform does, (x/255 − 0.5)/0.5.
-import { resizeImage, type DecodedImage } from './image-codec.js';
+import type { DecodedImage } from './image-codec.js';
 import { bytesToUnit } from './render.js';
 
 /** `image` at size × size: itself when it already is, else resized (`onResize` is told the first size seen). */
 export async function fitSize(image: DecodedImage, size: number, onResize: (from: string) => void): Promise<Uint8Array> {
   if (image.width === size && image.height === size) return image.data;
   onResize(`${image.width}×${image.height}`);
+  const { resizeImage } = await import('./image-codec.js'); // loaded only when needed: the synthetic path never loads libvips
   return (await resizeImage(image, size, size)).data;
 }
 

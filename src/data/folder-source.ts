@@ -7,7 +7,6 @@
 // the k-th identity. Files with other extensions and hidden entries are ignored.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeImage } from './image-codec.js';
 import { checkSample, type FaceSample, type FaceSource } from './source.js';
 import { TopofrRangeError } from '../errors.js';
 
@@ -77,6 +76,7 @@ export class FolderSource implements FaceSource {
     } catch (err) {
       throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${file}: cannot read (${(err as Error).message})`);
     }
+    const { decodeImage } = await import('./image-codec.js'); // not at load: `pack` lists folders without libvips
     return { image: await decodeImage(bytes, file), label: this.listing.labels[i]! };
   }
 

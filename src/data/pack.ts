@@ -16,7 +16,6 @@
 // the pack (or, with skipBadImages, is counted and left out). Outputs appear atomically.
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { decodeImage, encodeJpeg } from './image-codec.js';
 import { listFolder } from './folder-source.js';
 import { formatIndex, packRecord, RecordIOWriter } from './recordio.js';
 import { epochOrder } from './sampler.js';
@@ -51,6 +50,7 @@ const isJpeg = (bytes: Uint8Array): boolean => bytes.length > 3 && bytes[0] === 
 
 export async function packFolder(root: string, prefix: string, options: PackOptions = {}): Promise<PackResult> {
   const { shuffle = false, seed = 0, quality = 95, skipBadImages = false } = options;
+  const { decodeImage, encodeJpeg } = await import('./image-codec.js');
   const listing = listFolder(root);
   const n = listing.files.length;
   const order = shuffle ? epochOrder(n, seed, 0) : Int32Array.from({ length: n }, (_, i) => i);
