@@ -187,7 +187,8 @@ describe('the worker-thread loader', () => {
     const script = `import { createLoader } from '${loader}'; import { openDataset } from '${source}';
       const l = createLoader(await openDataset('${join(FIXTURES, 'plain.rec')}'), { batchSize: 4, imageSize: 112, seed: 1, workers: 2 });
       const b = await l.batch(0); console.log(b.labels.length);`;
-    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    // Under the flags of `node -e` and of the bench's child (--expose-gc): a worker accepts neither.
+    const result = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
     expect([result.status, result.signal, result.stdout.trim()]).toEqual([0, null, '4']);
   });
 });

@@ -107,9 +107,9 @@ export function createLoader(source: FaceSource, options: LoaderOptions): DataLo
   // Workers: each opens its own copy of the source and answers block requests by id.
   const waiting = new Map<number, { resolve: (r: BlockResult) => void; reject: (e: Error) => void }>();
   const workers = Array.from({ length: workerCount }, () => {
-    // The process's flags, less --input-type (set for `node -e`: a worker runs a file).
-    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-    const worker = new Worker(WORKER_URL, { workerData: { spec, ...common }, execArgv });
+    // No inherited flags: the worker runs one compiled file, and flags such as `node -e`'s
+    // --input-type would stop it (while process-wide ones such as --expose-gc are refused).
+    const worker = new Worker(WORKER_URL, { workerData: { spec, ...common }, execArgv: [] });
     worker.on('message', (m: { id: number; result?: BlockResult; error?: { name: string; code?: string; message: string }; warning?: string }) => {
       if (m.warning) return warn(m.warning);
       const w = waiting.get(m.id);
