@@ -31,7 +31,7 @@ export interface LoaderOptions {
   worldSize?: number;
   /** Decoding threads; default min(2, cores); 0 reads in this thread. Ignored for sources without a spec. */
   workers?: number;
-  /** Batches decoded ahead of the one asked for; default 2. */
+  /** Batches decoded ahead of the one asked for, by the workers; default 2. */
   prefetch?: number;
   /** Count and skip bad samples instead of failing. */
   skipBadImages?: boolean;
@@ -164,7 +164,9 @@ export function createLoader(source: FaceSource, options: LoaderOptions): DataLo
     return { step, epoch, images, labels, indices };
   }
 
-  // The prefetch queue: steps in flight, keyed by step.
+  // The prefetch queue: steps in flight, keyed by step. Reading in this thread gains nothing from
+  // reading ahead (the work would only move), so only workers prefetch.
+  const ahead = workerCount > 0 ? prefetch : 0;
   const inFlight = new Map<number, Pending>();
   const start = (step: number): Pending => {
     const pending = { promise: load(step) };
@@ -182,8 +184,8 @@ export function createLoader(source: FaceSource, options: LoaderOptions): DataLo
     batch(step: number) {
       const pending = inFlight.get(step) ?? start(step);
       // Drop what the caller will not ask for (a jump, e.g. a resume), then top the queue up.
-      for (const k of inFlight.keys()) if (k < step || k > step + prefetch) inFlight.delete(k);
-      for (let k = step + 1; k <= step + prefetch; k++) if (!inFlight.has(k)) start(k);
+      for (const k of inFlight.keys()) if (k < step || k > step + ahead) inFlight.delete(k);
+      for (let k = step + 1; k <= step + ahead; k++) if (!inFlight.has(k)) start(k);
       inFlight.delete(step);
       return pending.promise;
     },
