@@ -181,15 +181,17 @@ describe('the worker-thread loader', () => {
     source.close();
   });
 
-  it('keeps the process alive while a batch is pending, and not after: a loader left open does not hang the exit', () => {
+  it('keeps the process alive while a batch is pending, and not after: a loader left open does not hang the exit, a closed one exits cleanly', () => {
     const loader = new URL('../dist/data/loader.js', import.meta.url).href;
     const source = new URL('../dist/data/source.js', import.meta.url).href;
-    const script = `import { createLoader } from '${loader}'; import { openDataset } from '${source}';
-      const l = createLoader(await openDataset('${join(FIXTURES, 'plain.rec')}'), { batchSize: 4, imageSize: 112, seed: 1, workers: 2 });
-      const b = await l.batch(0); console.log(b.labels.length);`;
-    // Under the flags of `node -e` and of the bench's child (--expose-gc): a worker accepts neither.
-    const result = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
-    expect([result.status, result.signal, result.stdout.trim()]).toEqual([0, null, '4']);
+    for (const [ending, expected] of [['', '4'], ['await new Promise((r) => setTimeout(r, 500)); await l.close(); console.log("closed");', '4\nclosed']]) {
+      const script = `import { createLoader } from '${loader}'; import { openDataset } from '${source}';
+        const l = createLoader(await openDataset('${join(FIXTURES, 'plain.rec')}'), { batchSize: 4, imageSize: 112, seed: 1, workers: 2 });
+        const b = await l.batch(0); console.log(b.labels.length); ${ending}`;
+      // Under the flags of `node -e` and of the bench's child (--expose-gc): a worker accepts neither.
+      const result = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+      expect([result.status, result.signal, result.stdout.trim()], result.stderr).toEqual([0, null, expected]);
+    }
   });
 });
 

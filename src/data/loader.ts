@@ -191,7 +191,8 @@ export function createLoader(source: FaceSource, options: LoaderOptions): DataLo
     },
     async close() {
       inFlight.clear();
-      await Promise.all(workers.map((w) => w.terminate()));
+      // Referenced while they stop: an unreferenced worker's exit does not keep the caller's await alive.
+      await Promise.all(workers.map((w) => (w.ref(), w.terminate())));
       for (const w of waiting.values()) w.reject(new TopofrError('ERR_TOPOFR_INVALID_VALUE', 'the data loader was closed'));
       waiting.clear();
     },
