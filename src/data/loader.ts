@@ -105,6 +105,8 @@ export function createLoader(source: FaceSource, options: LoaderOptions): DataLo
   const common = { imageSize, skipBadImages };
 
   // Workers: each opens its own copy of the source and answers block requests by id.
+  let broken: Error | undefined;
+  let closing = false;
   const waiting = new Map<number, { resolve: (r: BlockResult) => void; reject: (e: Error) => void }>();
   const workers = Array.from({ length: workerCount }, () => {
     // No inherited flags: the worker runs one compiled file, and flags such as `node -e`'s
@@ -118,10 +120,17 @@ export function createLoader(source: FaceSource, options: LoaderOptions): DataLo
       if (m.error) w?.reject(reviveError(m.error));
       else w?.resolve(m.result!);
     });
-    worker.on('error', (err) => {
+    // A worker that dies (an error, or an exit the loader did not ask for) fails what is pending and
+    // every later request: nothing may wait on a thread that is gone.
+    const fail = (err: Error): void => {
+      broken ??= err;
       for (const w of waiting.values()) w.reject(err);
       waiting.clear();
       holdProcess();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => {
+      if (!closing) fail(new TopofrError('ERR_TOPOFR_INVALID_VALUE', `a data loader worker stopped (exit code ${code})`));
     });
     worker.unref(); // after the listeners: adding a 'message' listener refs the worker again
     return worker;
@@ -137,6 +146,7 @@ export function createLoader(source: FaceSource, options: LoaderOptions): DataLo
   let nextId = 0;
   const inWorker = (w: number, request: BlockRequest): Promise<BlockResult> =>
     new Promise((resolve, reject) => {
+      if (broken) return reject(broken);
       const id = nextId++;
       waiting.set(id, { resolve, reject });
       holdProcess();
@@ -190,6 +200,7 @@ export function createLoader(source: FaceSource, options: LoaderOptions): DataLo
       return pending.promise;
     },
     async close() {
+      closing = true;
       inFlight.clear();
       // Referenced while they stop: an unreferenced worker's exit does not keep the caller's await alive.
       await Promise.all(workers.map((w) => (w.ref(), w.terminate())));
