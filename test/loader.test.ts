@@ -83,7 +83,7 @@ describe('the batch plan', () => {
 });
 
 describe('the worker-thread loader', () => {
-  it('gives the same batches with 0, 1, 2 or 3 workers, in any order of asking (resume mid-epoch)', async () => {
+  it('gives the same batches with 0, 1, 2 or 3 workers, in any order of asking (resume mid-epoch), and rank shards that add up', async () => {
     const root = await jpegFolder(6, 5, 40);
     const source = await openDataset(root);
     const options = { batchSize: 7, imageSize: 40, seed: 5 };
@@ -96,6 +96,16 @@ describe('the worker-thread loader', () => {
       await loader.close();
     }
     await reference.close();
+    // Rank shards: ranks 0 and 1 of W = 2 at B = 3 hold the two halves of the W = 1 batch of 6.
+    const whole = createLoader(source, { ...options, batchSize: 6, workers: 0 });
+    const ranks = [0, 1].map((rank) => createLoader(source, { ...options, batchSize: 3, worldSize: 2, rank, workers: 1 }));
+    for (const step of [0, 4]) {
+      const all = await whole.batch(step);
+      const parts = await Promise.all(ranks.map((r) => r.batch(step)));
+      expect(Buffer.concat(parts.map((p) => Buffer.from(p.images.buffer))).equals(Buffer.from(all.images.buffer))).toBe(true);
+      expect(parts.flatMap((p) => Array.from(p.labels))).toEqual(Array.from(all.labels));
+    }
+    await Promise.all([whole, ...ranks].map((l) => l.close()));
   });
 
   it('decodes, flips and normalises exactly: (x/255 − 0.5)/0.5 of the decoded pixels, mirrored where the plan flips', async () => {
