@@ -1,0 +1,10 @@
+// Optional Python oracles: tests that run python3 are skipped (reported as skipped) where it is absent.
+import { spawnSync } from 'node:child_process';
+
+let cached: boolean | undefined;
+
+/** Whether `python3` runs here (only the standard library is assumed). */
+export function hasPython3(): boolean {
+  cached ??= spawnSync('python3', ['-c', 'import pickle'], { stdio: 'ignore' }).status === 0;
+  return cached;
+}
