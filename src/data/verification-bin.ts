@@ -5,8 +5,9 @@
 // file's bytes. The writer makes the same structure at pickle protocol 4, the stream Python 3's
 // `pickle.dump((bins, issame_list), f, protocol=4)` writes for bytes images, so custom pair sets
 // load in insightface's own scripts.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { TopofrError, TopofrRangeError, TopofrTypeError } from '../errors.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { NumpyArray, PyTuple, unpickle, type PickleValue } from './pickle.js';
 
 export interface VerificationBin {
@@ -196,10 +197,7 @@ export function encodeVerificationBin(images: readonly Uint8Array[], issame: Arr
   return w.finish();
 }
 
-/** Writes a `.bin` set atomically (a temporary file renamed over `path`). */
+/** Writes a `.bin` set atomically. */
 export function writeVerificationBin(path: string, images: readonly Uint8Array[], issame: ArrayLike<boolean | number>): void {
-  const bytes = encodeVerificationBin(images, issame);
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, bytes);
-  renameSync(tmp, path);
+  writeFileAtomic(path, encodeVerificationBin(images, issame));
 }
