@@ -27,11 +27,9 @@ import { TopofrError } from '../errors.js';
 import { alignFace } from '../data/face-align.js';
 import { decodeImage, type DecodedImage } from '../data/image-codec.js';
 import { bytesToUnit } from '../data/render.js';
+import type { Embedder } from './embedder.js';
 import { readIjbImages, readIjbPairs, readIjbTemplates, ijbMetaPaths, type IjbPairs, type IjbTarget } from './ijb-meta.js';
 import { auc, numpySum, rocCurve, tarAtFar, TAR_FAR_TARGETS, type RocCurve } from './roc.js';
-
-/** Raw embeddings (n × dim, row-major) of n images given NHWC in [−1, 1]. */
-export type Embedder = (images: Float32Array, n: number, size: number) => Promise<Float32Array> | Float32Array;
 
 export interface IjbOptions {
   root: string;
