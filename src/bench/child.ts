@@ -11,7 +11,7 @@ async function main(job: ChildJob): Promise<ChildReport> {
   const baseline = process.resourceUsage().maxRSS;
   const prepared = await familyOf(spec).prepare(spec, job.file, job.variant);
   const gc = globalThis.gc; // present: harness.runInChild passes --expose-gc
-  const timing = measure(() => prepared.run(), job.warmup, job.runs, () => gc?.());
+  const timing = await measure(() => prepared.run(), job.warmup, job.runs, () => gc?.());
   const { capabilities } = await import('../index.js');
   const caps = capabilities();
   return {

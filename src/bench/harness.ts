@@ -14,15 +14,16 @@ export function summarize(samples: readonly number[]): Timing {
 
 /** Warm-up runs first (page faults, thread-pool start-up, lazy init), then `runs` timed ones;
  *  `between` runs untimed after each call (the child collects garbage there). */
-export function measure(fn: () => void, warmup: number, runs: number, between: () => void = () => {}): Timing {
+export async function measure(fn: () => void | Promise<void>, warmup: number, runs: number, between: () => void = () => {}): Promise<Timing> {
   for (let i = 0; i < warmup; i++) {
-    fn();
+    await fn();
     between();
   }
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    fn();
+    const pending = fn();
+    if (pending) await pending; // asynchronous cases (the data loader, a step fed by it)
     samples.push(performance.now() - t0);
     between();
   }

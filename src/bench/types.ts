@@ -62,7 +62,7 @@ export interface ChildReport extends Timing {
 
 /** Built in the child: the closure that is timed, plus facts read off one more, untimed call. */
 export interface Prepared {
-  run(): void;
+  run(): void | Promise<void>;
   facts(): Record<string, number>;
 }
 

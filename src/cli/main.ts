@@ -11,6 +11,8 @@ import { registerTrain } from './train.js';
 import { registerAblation } from './ablation.js';
 import { registerEval } from './eval.js';
 import { registerReport } from './report.js';
+import { registerPack } from './pack.js';
+import { registerDataset } from './dataset.js';
 
 const USAGE_EXIT_CODE = 2;
 const FAILURE_EXIT_CODE = 1;
@@ -40,6 +42,8 @@ function buildProgram(): Command {
   registerAblation(program);
   registerEval(program);
   registerReport(program);
+  registerPack(program);
+  registerDataset(program);
   return program;
 }
 

@@ -18,6 +18,9 @@ const HELP: Partial<Record<keyof TrainConfig, string>> = {
   omega2: "ω2: 'paper' (1 − p_gt), 'code' (D8 mask) or 'none'",
   maxSteps: 'stop after this many steps (0 = the whole schedule)',
   backend: "'cpu' (tfjs + native kernels) or 'tensorflow' (tfjs-node, if installed)",
+  data: 'train on a RecordIO set (.rec + .idx, or its folder) or a folder per identity instead of the synthetic identities',
+  skipBadImages: 'count and skip corrupt images and broken records of --data instead of stopping',
+  dataWorkers: 'threads decoding --data (0 = the training thread)',
 };
 
 function progressLine(r: StepRecord, total: number, seconds: number): string {
@@ -30,7 +33,7 @@ function progressLine(r: StepRecord, total: number, seconds: number): string {
 export function registerTrain(program: Command): void {
   const command = program
     .command('train')
-    .description('train TopoFR on the embedded synthetic identities (no arguments: the demo run), evaluate, and write runs/<name>/')
+    .description('train TopoFR on the embedded synthetic identities (no arguments: the demo run) or on --data, evaluate, and write runs/<name>/')
     .option('--config <file>', 'YAML or JSON settings (flags override them)')
     .option('--resume', 'continue runs/<name>/ from its last checkpoint, exactly')
     .option('--no-progress', 'plain log lines instead of a progress bar');

@@ -15,8 +15,7 @@ import type { FaceIdentity } from './identity.js';
 import { faceIdentity } from './identity.js';
 import { faceNuisance, type FaceNuisance } from './nuisance.js';
 import { bytesToUnit, checkRenderOptions, DEFAULT_HARDNESS, DEFAULT_IMAGE_SIZE, renderFaceBytes } from './render.js';
-import { STREAM } from './seed.js';
-import { mixSeed, mulberry32 } from '../util/random.js';
+import { epochOrder } from './sampler.js';
 import { TopofrRangeError } from '../errors.js';
 
 export interface SyntheticFaceDatasetOptions {
@@ -153,15 +152,7 @@ export class FaceSplit {
   /** The sample order of one epoch: a seeded Fisher–Yates shuffle, the same for the same
    *  (seed, epoch) on every run. */
   epochOrder(epoch: number, seed: number): Int32Array {
-    const order = Int32Array.from({ length: this.size }, (_, i) => i);
-    const uniform = mulberry32(mixSeed(STREAM.shuffle, seed, epoch));
-    for (let i = this.size - 1; i > 0; i--) {
-      const j = Math.floor(uniform() * (i + 1));
-      const t = order[i];
-      order[i] = order[j];
-      order[j] = t;
-    }
-    return order;
+    return epochOrder(this.size, seed, epoch);
   }
 
   /** The batches of one epoch in shuffled order, rendered as they are reached. */

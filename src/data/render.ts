@@ -57,7 +57,7 @@ export function renderFace(identity: FaceIdentity, sampleSeed: number, options: 
 }
 
 /** (x/255 − 0.5)/0.5 for every byte x, into `out` at `offset`. */
-export function bytesToUnit(bytes: Uint8Array, out = new Float32Array(bytes.length), offset = 0): Float32Array {
+export function bytesToUnit<T extends Float32Array<ArrayBufferLike> = Float32Array<ArrayBuffer>>(bytes: Uint8Array, out: T = new Float32Array(bytes.length) as T, offset = 0): T {
   for (let k = 0; k < bytes.length; k++) out[offset + k] = NORMALISED[bytes[k]];
   return out;
 }

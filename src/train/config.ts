@@ -18,6 +18,13 @@ export interface TrainConfig {
   imageSize: number;
   hardness: number;
   verificationPairs: number;
+  /** Training images from a RecordIO set (.rec + .idx) or a folder per identity; '' = the synthetic
+   *  identities above. The evaluation stays on the synthetic test identities. */
+  data: string;
+  /** Count and skip corrupt images and broken records of `data` instead of stopping. */
+  skipBadImages: boolean;
+  /** Threads decoding `data` (0 = the training thread). */
+  dataWorkers: number;
   // model
   depth: 18 | 34 | 50 | 100 | 200;
   widthMultiplier: number;
@@ -74,6 +81,9 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = {
   imageSize: 64,
   hardness: 0.5,
   verificationPairs: 2000,
+  data: '',
+  skipBadImages: false,
+  dataWorkers: 2,
   depth: 18,
   widthMultiplier: 0.25,
   embeddingSize: 128,
@@ -114,14 +124,14 @@ const CHOICES: Partial<Record<Field, readonly (string | number)[]>> = {
   backend: ['cpu', 'tensorflow'],
 };
 const INTEGERS: readonly Field[] = ['seed', 'trainIdentities', 'testIdentities', 'samplesPerIdentity', 'imageSize',
-  'verificationPairs', 'embeddingSize', 'epochs', 'batchSize', 'checkpointEvery', 'logEvery', 'maxSteps'];
+  'verificationPairs', 'dataWorkers', 'embeddingSize', 'epochs', 'batchSize', 'checkpointEvery', 'logEvery', 'maxSteps'];
 /** [min, max] of numeric fields (inclusive). */
 const RANGES: Partial<Record<Field, [number, number]>> = {
   trainIdentities: [2, 1e6], testIdentities: [2, 1e6], samplesPerIdentity: [2, 1e5], imageSize: [16, 512],
   hardness: [0, 1], verificationPairs: [20, 1e7], widthMultiplier: [0.01, 4], embeddingSize: [2, 4096],
   scale: [1e-3, 1e3], margin: [0, 1.5], epochs: [1, 1e4], batchSize: [2, 4096], lr: [0, 10], momentum: [0, 0.999],
   weightDecay: [0, 1], warmupEpochs: [0, 1e4], clipNorm: [0, 1e9], alpha: [0, 1e3], rspProbability: [0, 1],
-  lambda: [0, 100], latentScale: [1e-6, 1e6], checkpointEvery: [1, 1e9], logEvery: [1, 1e9], maxSteps: [0, 1e12], seed: [0, 2 ** 31 - 1],
+  lambda: [0, 100], dataWorkers: [0, 64], latentScale: [1e-6, 1e6], checkpointEvery: [1, 1e9], logEvery: [1, 1e9], maxSteps: [0, 1e12], seed: [0, 2 ** 31 - 1],
 };
 
 function checkField(key: string, value: unknown, source: string): void {
@@ -177,7 +187,9 @@ export function readConfigFile(path: string): Partial<TrainConfig> {
 /** defaults < file < flags, then the cross-field checks. */
 export function resolveConfig(file: Partial<TrainConfig> = {}, flags: Partial<TrainConfig> = {}): TrainConfig {
   const config = { ...DEFAULT_CONFIG, ...checkPartial(file, 'config file'), ...checkPartial(flags, 'flags') };
-  if (config.batchSize > config.trainIdentities * config.samplesPerIdentity)
+  // Real face sets are aligned 112×112 crops: train at that size unless told otherwise.
+  if (config.data !== '' && file.imageSize === undefined && flags.imageSize === undefined) config.imageSize = 112;
+  if (config.data === '' && config.batchSize > config.trainIdentities * config.samplesPerIdentity)
     throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `batchSize ${config.batchSize} is larger than the training set (${config.trainIdentities * config.samplesPerIdentity} images)`);
   return config;
 }

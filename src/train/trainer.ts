@@ -1,4 +1,5 @@
-// The TopoFR trainer: the embedded synthetic identities, an IResNet and a margin head, the TopoFR
+// The TopoFR trainer: a training set (src/data/source.ts: the embedded synthetic identities by default),
+// an IResNet and a margin head, the TopoFR
 // step (src/train/step.ts), SGD with momentum, weight decay and clipping, the poly² schedule;
 // metrics.jsonl, checkpoints, an exact resume, and the final evaluation and export.
 //
@@ -8,12 +9,15 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { syntheticFaceDataset, type FaceSplit, type SyntheticFaceDataset } from '../data/dataset.js';
+import { createLoader, type DataLoader } from '../data/loader.js';
+import { STEP_STREAM } from '../data/sampler.js';
+import type { FaceSource } from '../data/source.js';
+import { trainingSource } from '../data/training-source.js';
 import { classCentres } from '../model/heads.js';
 import { fileSaver } from '../model/file-io.js';
 import { iresnet } from '../model/iresnet.js';
 import { useBackend } from '../tf/backend.js';
-import { mixSeed, mulberry32 } from '../util/random.js';
+import { mixSeed } from '../util/random.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
 import { SgdMomentum } from './optimizer.js';
@@ -46,37 +50,6 @@ export interface TrainRun {
   seconds: number;
 }
 
-const STEP_STREAM = 0x7e;
-
-/** Horizontal flip with probability ½ per image, in place (the official loader's RandomHorizontalFlip). */
-function flipHalf(images: Float32Array, n: number, size: number, uniform: () => number): void {
-  const row = size * 3;
-  for (let b = 0; b < n; b++) {
-    if (uniform() >= 0.5) continue;
-    for (let y = 0; y < size; y++) {
-      const base = b * size * row + y * row;
-      for (let x = 0; x < size >> 1; x++) {
-        const l = base + x * 3, r = base + (size - 1 - x) * 3;
-        for (let c = 0; c < 3; c++) {
-          const t = images[l + c]!;
-          images[l + c] = images[r + c]!;
-          images[r + c] = t;
-        }
-      }
-    }
-  }
-}
-
-/** The batch of global step `step`: the epoch's seeded shuffle, sliced; then the seeded flips. */
-function batchAt(split: FaceSplit, config: TrainConfig, step: number, perEpoch: number) {
-  const epoch = Math.floor(step / perEpoch);
-  const order = split.epochOrder(epoch, config.seed);
-  const start = (step % perEpoch) * config.batchSize;
-  const batch = split.batch(order.subarray(start, start + config.batchSize));
-  flipHalf(batch.images, config.batchSize, config.imageSize, mulberry32(mixSeed(STEP_STREAM, config.seed, step, 1)));
-  return { epoch, images: batch.images, labels: batch.labels };
-}
-
 /** The tensors a checkpoint holds: every model weight (BN statistics included), W, the momentum buffers. */
 function stateTensors(model: tf.LayersModel, centres: tf.Variable, optimizer: SgdMomentum): Map<string, tf.Variable> {
   const tensors = new Map<string, tf.Variable>();
@@ -89,7 +62,9 @@ function stateTensors(model: tf.LayersModel, centres: tf.Variable, optimizer: Sg
 /** Everything one run trains: data, backbone, head, optimizer and the schedule's size. */
 export interface TrainingSession {
   config: TrainConfig;
-  data: SyntheticFaceDataset;
+  /** The training set and its loader (the epoch's shuffle and the flips, decoded ahead). */
+  source: FaceSource;
+  loader: DataLoader;
   model: tf.LayersModel;
   centres: tf.Variable;
   optimizer: SgdMomentum;
@@ -97,30 +72,34 @@ export interface TrainingSession {
   perEpoch: number;
   total: number;
   /** One SGD step at global step index k (0-based): the batch, the schedule and the draws of step k. */
-  step(k: number, onGum?: (entropies: Float64Array, fit: GumFit) => void): StepRecord;
+  step(k: number, onGum?: (entropies: Float64Array, fit: GumFit) => void): Promise<StepRecord>;
   /** The tensors a checkpoint holds, by stable name. */
   stateTensors(): Map<string, tf.Variable>;
+  /** Stops the loader's workers. */
+  close(): Promise<void>;
 }
 
 /** Builds the data, model, head and optimizer of a config (after selecting its backend). */
-export async function createSession(config: TrainConfig): Promise<TrainingSession> {
+export async function createSession(config: TrainConfig, hooks: Pick<TrainHooks, 'log'> = {}): Promise<TrainingSession> {
   await useBackend(config.backend);
-  const data = syntheticFaceDataset({ trainIdentities: config.trainIdentities, testIdentities: config.testIdentities,
-    samplesPerIdentity: config.samplesPerIdentity, imageSize: config.imageSize, hardness: config.hardness, seed: config.seed });
+  const source = await trainingSource(config);
+  const loader = createLoader(source, { batchSize: config.batchSize, imageSize: config.imageSize, seed: config.seed,
+    workers: config.dataWorkers, skipBadImages: config.skipBadImages, onWarning: hooks.log });
   const model = iresnet({ depth: config.depth, inputSize: config.imageSize, widthMultiplier: config.widthMultiplier,
     embeddingSize: config.embeddingSize, seed: config.seed });
-  const centres = classCentres(config.trainIdentities, config.embeddingSize, config.seed);
+  const centres = classCentres(source.classes, config.embeddingSize, config.seed);
   const variables = [...model.trainableWeights.map((w) => w.read() as tf.Variable), centres];
   const optimizer = new SgdMomentum(variables, { momentum: config.momentum, weightDecay: config.weightDecay, clipNorm: config.clipNorm });
-  const perEpoch = data.train.batchCount(config.batchSize);
+  const perEpoch = loader.perEpoch;
   const total = perEpoch * config.epochs;
   const warmup = Math.round(config.warmupEpochs * perEpoch);
   return {
-    config, data, model, centres, optimizer, perEpoch, total,
+    config, source, loader, model, centres, optimizer, perEpoch, total,
     stateTensors: () => stateTensors(model, centres, optimizer),
-    step(k, onGum) {
+    close: () => loader.close().finally(() => source.close()),
+    async step(k, onGum) {
       const ts = performance.now();
-      const batch = batchAt(data.train, config, k, perEpoch);
+      const batch = await loader.batch(k);
       const lr = polyLearningRate(k, total, config.lr, warmup);
       const parts: StepParts = { loss: NaN, cls: NaN, topo: NaN, omega: NaN, pi: NaN, perturbed: 0 };
       const f = stepLoss(model, centres, { images: batch.images, labels: batch.labels, n: config.batchSize, size: config.imageSize },
@@ -140,7 +119,7 @@ export async function train(config: TrainConfig, options: { resume?: boolean } &
   const dir = join(config.outDir, config.name);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
-  const session = await createSession(config);
+  const session = await createSession(config, { log });
   const limit = config.maxSteps > 0 ? Math.min(config.maxSteps, session.total) : session.total;
   const checkpointDir = join(dir, 'checkpoint');
   const metricsPath = join(dir, 'metrics.jsonl');
@@ -169,12 +148,15 @@ export async function train(config: TrainConfig, options: { resume?: boolean } &
   let lastGum: TrainRun['lastGum'];
   const t0 = performance.now();
   for (let step = start; step < limit; step++) {
-    const record = session.step(step, (entropies, fit) => (lastGum = { entropies, fit }));
+    const record = await session.step(step, (entropies, fit) => (lastGum = { entropies, fit }));
     records.push(record);
     if ((step + 1) % config.logEvery === 0) appendFileSync(metricsPath, `${JSON.stringify(record)}\n`);
     options.onStep?.(record, limit);
     if ((step + 1) % config.checkpointEvery === 0 || step + 1 === limit) save(step + 1);
   }
+  await session.close(); // (after a failure, the loader's unref'd workers do not hold the process)
+  const skipped = session.loader.skipped;
+  if (skipped.length > 0) log(`skipped ${skipped.length} bad images of ${session.source.path} (--skip-bad-images); first: ${skipped[0]}`);
   return { dir, model: session.model, centres: session.centres, steps: limit, records, seconds: (performance.now() - t0) / 1000, lastGum };
 }
 

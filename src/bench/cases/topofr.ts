@@ -69,7 +69,7 @@ export const topofrFamily: CaseFamily = {
     const config = resolveConfig({}, { ...STEP_BASE, ...(what.method === 'arcface' ? ARCFACE_ONLY : {}) });
     const session = await createSession(config);
     let k = 0, loss = NaN;
-    return { run: () => void (loss = session.step(k++).loss), facts: () => ({ loss: round(loss, 4), batch: config.batchSize }) };
+    return { run: async () => void (loss = (await session.step(k++)).loss), facts: () => ({ loss: round(loss, 4), batch: config.batchSize }) };
   },
   anchors: async () => [],
   derive(spec, report, _anchors, done): Derived {
