@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { TopofrError } from '../errors.js';
 import { alignFace } from '../data/face-align.js';
 import { decodeImage, type DecodedImage } from '../data/image-codec.js';
-import { bytesToUnit } from '../data/render.js';
+import { placeImage } from '../data/augment.js';
 import type { Embedder } from './embedder.js';
 import { readIjbImages, readIjbPairs, readIjbTemplates, ijbMetaPaths, type IjbPairs, type IjbTarget } from './ijb-meta.js';
 import { auc, numpySum, rocCurve, tarAtFar, TAR_FAR_TARGETS, type RocCurve } from './roc.js';
@@ -166,8 +166,8 @@ async function poolImages(options: IjbOptions): Promise<{ pooling: TemplatePooli
       } catch (err) {
         throw new TopofrError('ERR_TOPOFR_INVALID_VALUE', `${paths.images}: image ${i + 1} (${list.names[i]}): ${(err as Error).message}`);
       }
-      bytesToUnit(aligned, batch, j * pixels);
-      bytesToUnit(flipHorizontal(aligned, ALIGNED_SIZE), batch, (n + j) * pixels);
+      placeImage(aligned, ALIGNED_SIZE, false, batch, j * pixels);
+      placeImage(aligned, ALIGNED_SIZE, true, batch, (n + j) * pixels);
     }));
     const emb = await options.embed(batch, 2 * n, ALIGNED_SIZE);
     const dim = emb.length / (2 * n);
@@ -180,14 +180,6 @@ async function poolImages(options: IjbOptions): Promise<{ pooling: TemplatePooli
   }
   if (!pooling) throw new TopofrError('ERR_TOPOFR_INVALID_VALUE', `${paths.images} lists no images`);
   return { pooling, images: list.names.length };
-}
-
-/** A mirrored copy of an HWC RGB image (np.fliplr). */
-export function flipHorizontal(rgb: Uint8Array, size: number): Uint8Array {
-  const out = new Uint8Array(rgb.length);
-  for (let y = 0; y < size; y++)
-    for (let x = 0; x < size; x++) out.set(rgb.subarray((y * size + x) * 3, (y * size + x) * 3 + 3), (y * size + size - 1 - x) * 3);
-  return out;
 }
 
 /** The whole evaluation of a model on an IJB-B/C folder (<root>/meta, <root>/loose_crop). */
