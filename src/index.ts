@@ -17,6 +17,13 @@ export { syntheticFaceDataset, renderFace, verificationPairs } from './data/synt
 export { verificationAccuracy, flipSumNormalize, type VerificationResult } from './eval/verification.js';
 export { rocCurve, tarAtFar, auc, type RocCurve } from './eval/roc.js';
 export { evaluatePairs, type Evaluation } from './eval/evaluate.js';
+export { readVerificationBin, parseVerificationBin, writeVerificationBin, encodeVerificationBin, type VerificationBin } from './data/verification-bin.js';
+export { evaluateVerificationBin, type BinEvaluation } from './eval/verification-set.js';
+export { evaluateIjb, type IjbEvaluation, type IjbOptions } from './eval/ijb.js';
+export { modelEmbedder, type Embedder } from './eval/embedder.js';
+export { similarityTransform, warpAffine, alignFace, ARCFACE_TEMPLATE } from './data/face-align.js';
+export { exportOnnx, encodeIResNetOnnx } from './model/onnx/export.js';
+export { loadOnnxIResNet, onnxToIResNet } from './model/onnx/import.js';
 export { train, exportModel, type TrainRun, type StepRecord } from './train/trainer.js';
 export { finishRun, type RunSummary } from './train/finish.js';
 export { DEFAULT_CONFIG, resolveConfig, readConfigFile, type TrainConfig } from './train/config.js';

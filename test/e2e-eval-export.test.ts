@@ -1,6 +1,7 @@
 // End to end through the built CLI (`npm run build` first): train 2 steps on the synthetic faces
 // with `--val` on a generated .bin → `topofr eval --bin` → `topofr export --onnx` → onnxruntime gives
-// the embeddings `topofr embed` prints (from the tfjs model and from the ONNX file).
+// the embeddings `topofr embed` prints (from the tfjs model and from the ONNX file); then
+// `topofr eval --ijb` on a synthetic IJB-shaped set.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { encodeJpeg } from '../src/data/image-codec.js';
 import { verificationPairs } from '../src/data/pairs.js';
 import { writeVerificationBin } from '../src/data/verification-bin.js';
 import { decodeImage } from '../src/data/image-codec.js';
+import { writeSyntheticIjb } from './support/ijb-synthetic.js';
 
 const MAIN = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
 const tmp = mkdtempSync(join(tmpdir(), 'topofr-e2e-'));
@@ -82,7 +84,18 @@ describe('pack-free pipeline: train → eval .bin → export ONNX → onnxruntim
         expect(Math.abs(embedOnnx[n]!.embedding[k]! - out[n * 16 + k]!)).toBeLessThan(1e-4 * scale);
       });
     }
-  });
+  }, 240_000); // 6 CLI processes: ~20 s on a quiet 2-core machine, 60+ s when it is shared
+
+  it('topofr eval --ijb on an IJB-shaped set: TAR at the six FARs', async () => {
+    const root = join(tmp, 'ijb');
+    await writeSyntheticIjb(root, { identities: 3, seed: 5 });
+    const r = topofr(['eval', '--model', join(tmp, 'e2e', 'model'), '--ijb', root, '--target', 'IJBC', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as { target: string; images: number; templates: number; pairs: number; genuinePairs: number; tarAtFar: Record<string, number> };
+    expect(result).toMatchObject({ target: 'IJBC', images: 15, templates: 6, pairs: 15, genuinePairs: 3 });
+    expect(Object.keys(result.tarAtFar)).toEqual(['1e-6', '1e-5', '1e-4', '1e-3', '1e-2', '1e-1']);
+    for (const tar of Object.values(result.tarAtFar)) expect(tar >= 0 && tar <= 1).toBe(true);
+  }, 120_000);
 
   it('bad inputs are one-line typed errors with exit code 1', () => {
     const evil = join(import.meta.dirname, 'fixtures', 'verification-bin', 'evil-os-system-protocol2.bin');
@@ -92,5 +105,5 @@ describe('pack-free pipeline: train → eval .bin → export ONNX → onnxruntim
     const missing = topofr(['embed', '--model', join(tmp, 'nowhere'), faces[0]!]);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/^topofr: no model at/);
-  });
+  }, 120_000);
 });

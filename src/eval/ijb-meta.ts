@@ -57,6 +57,15 @@ function integer(text: string, path: string, line: number, what: string): number
   return v;
 }
 
+/** The space-separated fields of a line, `count` of them, or undefined for a blank line. */
+function fields(raw: string, path: string, line: number, count: number, what: string): string[] | undefined {
+  const text = raw.trim();
+  if (!text) return undefined;
+  const f = text.split(/ +/);
+  if (f.length !== count) fail(path, line, `expected ${what} (${count} fields), got ${f.length}`);
+  return f;
+}
+
 /** A growable typed array: IJB-C's pair list has 15.6 million rows. */
 class Column<T extends Int32Array | Uint8Array | Float64Array | Float32Array> {
   length = 0;
@@ -80,13 +89,11 @@ export function readIjbImages(path: string): IjbImages {
   const landmarks = new Column(new Float64Array(0));
   const scores = new Column(new Float32Array(0));
   forEachLine(path, (raw, line) => {
-    const text = raw.trim();
-    if (!text) return;
-    const fields = text.split(/ +/);
-    if (fields.length !== 12) fail(path, line, `expected an image name, 10 landmark coordinates and a score (12 fields), got ${fields.length}`);
-    names.push(fields[0]!);
-    for (let k = 1; k <= 10; k++) landmarks.push(number(fields[k]!, path, line, `landmark coordinate ${k}`));
-    scores.push(Math.fround(number(fields[11]!, path, line, 'faceness score')));
+    const f = fields(raw, path, line, 12, 'an image name, 10 landmark coordinates and a score');
+    if (!f) return;
+    names.push(f[0]!);
+    for (let k = 1; k <= 10; k++) landmarks.push(number(f[k]!, path, line, `landmark coordinate ${k}`));
+    scores.push(Math.fround(number(f[11]!, path, line, 'faceness score')));
   });
   return { names, landmarks: landmarks.done(), scores: scores.done() };
 }
@@ -96,12 +103,10 @@ export function readIjbTemplates(path: string): IjbTemplates {
   const templates = new Column(new Int32Array(0));
   const medias = new Column(new Int32Array(0));
   forEachLine(path, (raw, line) => {
-    const text = raw.trim();
-    if (!text) return;
-    const fields = text.split(/ +/);
-    if (fields.length !== 3) fail(path, line, `expected an image name, a template id and a media id (3 fields), got ${fields.length}`);
-    templates.push(integer(fields[1]!, path, line, 'template id'));
-    medias.push(integer(fields[2]!, path, line, 'media id'));
+    const f = fields(raw, path, line, 3, 'an image name, a template id and a media id');
+    if (!f) return;
+    templates.push(integer(f[1]!, path, line, 'template id'));
+    medias.push(integer(f[2]!, path, line, 'media id'));
   });
   return { templates: templates.done(), medias: medias.done() };
 }
@@ -120,14 +125,12 @@ export function readIjbPairs(path: string, chunk: number, onChunk: (pairs: IjbPa
     t1 = new Int32Array(chunk); t2 = new Int32Array(chunk); labels = new Uint8Array(chunk);
   };
   forEachLine(path, (raw, line) => {
-    const text = raw.trim();
-    if (!text) return;
-    const fields = text.split(/ +/);
-    if (fields.length !== 3) fail(path, line, `expected template 1, template 2 and a label (3 fields), got ${fields.length}`);
-    const label = integer(fields[2]!, path, line, 'label');
+    const f = fields(raw, path, line, 3, 'template 1, template 2 and a label');
+    if (!f) return;
+    const label = integer(f[2]!, path, line, 'label');
     if (label > 1) fail(path, line, `label ${label} is not 0 or 1`);
-    t1[n] = integer(fields[0]!, path, line, 'template id');
-    t2[n] = integer(fields[1]!, path, line, 'template id');
+    t1[n] = integer(f[0]!, path, line, 'template id');
+    t2[n] = integer(f[1]!, path, line, 'template id');
     labels[n++] = label;
     if (n === chunk) flush();
   });
