@@ -1,9 +1,9 @@
-// End to end through the built CLI (`npm run build` first): train 2 steps on the synthetic faces
-// with `--val` on a generated .bin → `topofr eval --bin` → `topofr export --onnx` → onnxruntime gives
+// End to end through the built CLI (`npm run build` first): pack a folder of synthetic faces →
+// train 2 steps from the .rec with `--val` on a generated .bin → `topofr eval --bin` → `topofr export --onnx` → onnxruntime gives
 // the embeddings `topofr embed` prints (from the tfjs model and from the ONNX file); then
 // `topofr eval --ijb` on a synthetic IJB-shaped set.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -29,7 +29,7 @@ const faces: string[] = [];
 beforeAll(async () => {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` before the CLI tests`);
   // A verification set of unseen synthetic identities, 112×112 JPEG q95, as insightface packs them.
-  const data = syntheticFaceDataset({ trainIdentities: 1, testIdentities: 8, samplesPerIdentity: 4, imageSize: 112, seed: 99 });
+  const data = syntheticFaceDataset({ trainIdentities: 4, testIdentities: 8, samplesPerIdentity: 4, imageSize: 112, seed: 99 });
   const pairs = verificationPairs(data.test, { pairs: 20, seed: 99 });
   const images: Uint8Array[] = [];
   for (let p = 0; p < 20; p++)
@@ -39,16 +39,24 @@ beforeAll(async () => {
     faces.push(join(tmp, `face${k}.jpg`));
     writeFileSync(faces[k]!, images[k]!);
   }
+  // A folder per identity of training faces (other identities than the .bin's), for `topofr pack`.
+  for (let id = 0; id < 4; id++) {
+    mkdirSync(join(tmp, 'faces', `id${id}`), { recursive: true });
+    for (let k = 0; k < 4; k++) writeFileSync(join(tmp, 'faces', `id${id}`, `${k}.jpg`), await encodeJpeg(data.train.imageBytes(id * 4 + k), 112, 112, 95));
+  }
 });
 
-describe('pack-free pipeline: train → eval .bin → export ONNX → onnxruntime', () => {
+describe('pack → train from .rec → eval .bin → export ONNX → onnxruntime', () => {
   it('runs end to end and every stage agrees', async () => {
-    const run = topofr(['train', '--name', 'e2e', '--out-dir', tmp, '--train-identities', '4', '--test-identities', '5', '--samples-per-identity', '4',
+    const packed = topofr(['pack', join(tmp, 'faces'), '--out', join(tmp, 'train')]);
+    expect(packed.status, packed.stderr).toBe(0);
+    const run = topofr(['train', '--name', 'e2e', '--out-dir', tmp, '--data', join(tmp, 'train.rec'), '--test-identities', '5', '--samples-per-identity', '4',
       '--image-size', '112', '--width-multiplier', '0.0625', '--embedding-size', '16', '--batch-size', '8', '--max-steps', '2',
       '--verification-pairs', '20', '--val', binPath, '--val-every', '1', '--no-progress']);
     expect(run.stderr).toContain('[synth_lfw][2]Accuracy-Flip:');
     expect(run.status).toBe(0);
     const runDir = join(tmp, 'e2e');
+    expect((JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as { data: string }).data).toBe(join(tmp, 'train.rec'));
     const logged = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; val?: Record<string, { accuracy: number; pairs: number }> });
     const val = logged.filter((r) => r.val);
     expect(val.map((r) => r.step)).toEqual([1, 2]);
