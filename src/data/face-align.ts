@@ -6,7 +6,8 @@
 // * The similarity is Umeyama's estimate in closed form (for 2-D points the SVD reduces to one
 //   angle): with centred points p (source) and q (target), s·cosθ = Σ(p·q)/Σ|p|², s·sinθ =
 //   Σ(p × q)/Σ|p|², t = mean(q) − s·R·mean(p). Same optimum as skimage, in float64 (the script's
-//   float32 landmarks make numpy run that step in float32; the two differ by ~1e−6 px).
+//   float32 landmarks make numpy run that step in float32; the matrices differ by ~1e−5 px, which
+//   moves about 1 sample in 10⁴ into the neighbouring 1/32 px bin).
 // * The warp reproduces OpenCV's fixed-point bilinear path (warpAffine + remap, OpenCV ≤ 4.10):
 //   M is inverted in double, source coordinates are rounded to 1/32 px (AB_BITS 10, INTER_BITS 5,
 //   round-half-even), the four weights are (32−fy)(32−fx)·32 … in units of 2^−15 (exact for
@@ -15,15 +16,15 @@
 //   tests. OpenCV ≥ 4.11 has a float warp for this case, whose bytes can differ by 1.
 import { TopofrRangeError } from '../errors.js';
 
-/** The ArcFace 112×112 template: left eye, right eye, nose tip, left and right mouth corners
- *  (insightface's 96×112 reference points with x + 8). */
+/** The ArcFace 112×112 template: left eye, right eye, nose tip, left and right mouth corners —
+ *  insightface's 96×112 reference points with x + 8, in float32 as eval_ijbc.py holds them. */
 export const ARCFACE_TEMPLATE: readonly (readonly [number, number])[] = [
-  [38.2946, 51.6963],
-  [73.5318, 51.5014],
-  [56.0252, 71.7366],
-  [41.5493, 92.3655],
-  [70.7299, 92.2041],
-];
+  [30.2946, 51.6963],
+  [65.5318, 51.5014],
+  [48.0252, 71.7366],
+  [33.5493, 92.3655],
+  [62.7299, 92.2041],
+].map(([x, y]) => [Math.fround(Math.fround(x!) + 8), Math.fround(y!)] as const);
 
 /** A 2×3 affine matrix, row-major: [a, b, tx, c, d, ty] maps (x, y) to (a·x + b·y + tx, c·x + d·y + ty). */
 export type Affine = [number, number, number, number, number, number];

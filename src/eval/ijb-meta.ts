@@ -13,7 +13,8 @@ export type IjbTarget = 'IJBB' | 'IJBC';
 export interface IjbImages {
   /** Image file names under <root>/loose_crop, in file order. */
   names: string[];
-  /** 10 coordinates per image: x1, y1, …, x5, y5 (left eye, right eye, nose, mouth corners). */
+  /** 10 coordinates per image: x1, y1, …, x5, y5 (left eye, right eye, nose, mouth corners), rounded
+   *  to float32 as the script's np.array(…, dtype=np.float32). */
   landmarks: Float64Array;
   /** The detector's faceness score of each image, as float32 (the script's astype(np.float32)). */
   scores: Float32Array;
@@ -92,7 +93,7 @@ export function readIjbImages(path: string): IjbImages {
     const f = fields(raw, path, line, 12, 'an image name, 10 landmark coordinates and a score');
     if (!f) return;
     names.push(f[0]!);
-    for (let k = 1; k <= 10; k++) landmarks.push(number(f[k]!, path, line, `landmark coordinate ${k}`));
+    for (let k = 1; k <= 10; k++) landmarks.push(Math.fround(number(f[k]!, path, line, `landmark coordinate ${k}`)));
     scores.push(Math.fround(number(f[11]!, path, line, 'faceness score')));
   });
   return { names, landmarks: landmarks.done(), scores: scores.done() };
