@@ -21,9 +21,20 @@ export function registerEval(program: Command): void {
     .command('eval')
     .description('verification accuracy (10-fold), TAR@FAR and AUC of a saved model on the synthetic test identities')
     .requiredOption('--model <dir>', 'folder with model.json + weights.bin (e.g. runs/demo/model)')
-    .option('--config <file>', "the run's settings (default: config.json next to the model folder, if any)");
+    .option('--config <file>', "the run's settings (default: config.json next to the model folder, if any)")
+    .option('--bin <files>', "verification .bin sets, comma-separated (insightface's lfw.bin, cfp_fp.bin, …): 10-fold accuracy, VAL@FAR=1e-3")
+    .option('--ijb <root>', 'an IJB-B/C folder (meta/, loose_crop/): TAR@FAR 1e-6 … 1e-1 as eval_ijbc.py')
+    .option('--target <name>', 'with --ijb: IJBB or IJBC (default IJBC)')
+    .option('--json', 'with --bin or --ijb: one JSON object on stdout')
+    .option('--batch-size <n>', 'with --bin or --ijb: images per model call', (v) => Number(v));
   for (const key of DATA_FIELDS) command.addOption(new Option(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} <value>`).argParser((v) => (key === 'backend' ? v : Number(v))));
-  command.action(async (flags: { model: string; config?: string } & Partial<TrainConfig>) => {
+  command.action(async (all: { model: string; config?: string } & import('./eval-files.js').EvalFileFlags & Partial<TrainConfig>) => {
+    const { bin, ijb, target, json, batchSize, ...flags } = all;
+    if (bin || ijb) {
+      const { evalFiles } = await import('./eval-files.js');
+      await evalFiles({ model: flags.model, bin, ijb, target, json, batchSize });
+      return;
+    }
     quietTfjs();
     const { model: modelDir, config: configFile, ...settings } = flags;
     const guess = join(dirname(modelDir.replace(/\/+$/, '')), 'config.json');

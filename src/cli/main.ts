@@ -13,6 +13,8 @@ import { registerEval } from './eval.js';
 import { registerReport } from './report.js';
 import { registerPack } from './pack.js';
 import { registerDataset } from './dataset.js';
+import { registerExport } from './export.js';
+import { registerEmbed } from './embed.js';
 
 const USAGE_EXIT_CODE = 2;
 const FAILURE_EXIT_CODE = 1;
@@ -44,6 +46,8 @@ function buildProgram(): Command {
   registerReport(program);
   registerPack(program);
   registerDataset(program);
+  registerExport(program);
+  registerEmbed(program);
   return program;
 }
 

@@ -84,6 +84,8 @@ export interface ReportData {
   /** Persistence pairs per homology dimension of a test batch's embeddings (Fig. 1 style);
    *  death = +Infinity marks an essential class. */
   diagram?: Array<{ dim: number; births: ArrayLike<number>; deaths: ArrayLike<number> }>;
+  /** The verification callback's results on the `--val` sets, per callback step. */
+  validation?: Array<{ step: number; val: Record<string, { accuracy: number; std: number }> }>;
 }
 
 export interface ReportOptions {
@@ -441,9 +443,28 @@ function diagramSection(diagram: NonNullable<ReportData['diagram']>): ReportSect
   return section;
 }
 
+/** Accuracy on each `--val` set at each verification callback (arcface_torch's Accuracy-Flip). */
+function validationSection(validation: NonNullable<ReportData['validation']>): ReportSection {
+  const section: ReportSection = { id: 'validation', title: 'Verification sets during training', figures: [], notes: [] };
+  const names = [...new Set(validation.flatMap((v) => Object.keys(v.val)))];
+  const steps = validation.map((v) => v.step);
+  const series = names.map((name) => validation.map((v) => v.val[name]?.accuracy ?? NaN));
+  const plot = new Plot({ id: 'validation', title: 'Verification accuracy (10-fold, flip test)', x: axisFor([steps]), y: axisFor(series),
+    xLabel: 'step', yLabel: 'accuracy', legend: names.map((label, k) => ({ label, color: PALETTE[k % PALETTE.length]!, mark: 'line' as const })) });
+  series.forEach((ys, k) => {
+    plot.line(steps, ys, { color: PALETTE[k % PALETTE.length]! });
+    plot.points(steps, ys, { color: PALETTE[k % PALETTE.length]!, size: 2.5 });
+  });
+  section.figures.push({ name: 'validation', svg: plot.toString(), caption: `Accuracy ± std per set at ${plural(steps.length, 'callback')} (steps ${steps.join(', ')}).` });
+  const last = validation[validation.length - 1]!;
+  section.notes.push(`Step ${last.step}: ${names.map((n) => `${n} ${last.val[n] ? `${formatNumber(last.val[n].accuracy)} ± ${formatNumber(last.val[n].std)}` : 'n/a'}`).join(', ')}.`);
+  return section;
+}
+
 /** The report's sections with their figures, in page order (without the summary and config tables). */
 export function reportSections(data: ReportData, options: ReportOptions = {}): ReportSection[] {
   const sections = [trainingSection(data, options), verificationSection(data)];
+  if (data.validation?.length) sections.push(validationSection(data.validation));
   if (data.discrepancy) sections.push(discrepancySection(data.discrepancy));
   if (data.gum) sections.push(gumSection(data.gum));
   if (data.diagram) sections.push(diagramSection(data.diagram));

@@ -64,6 +64,11 @@ export interface TrainConfig {
   progress: boolean;
   /** Stop after this many steps (testing, resume checks); 0 = the whole schedule. */
   maxSteps: number;
+  /** Verification `.bin` sets (insightface's lfw.bin, cfp_fp.bin, …), comma-separated, evaluated
+   *  every `valEvery` steps as the official verification callback; '' = none. */
+  val: string;
+  /** Steps between two verification callbacks (official: 2000). */
+  valEvery: number;
 }
 
 export const DEFAULT_CONFIG: Readonly<TrainConfig> = {
@@ -105,6 +110,8 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = {
   backend: 'cpu',
   progress: true,
   maxSteps: 0,
+  val: '',
+  valEvery: 2000,
 };
 
 type Field = keyof TrainConfig;
@@ -148,6 +155,8 @@ function checkField(key: string, value: unknown, source: string): void {
   }
   if (field === 'name' && !/^[A-Za-z0-9._-]+$/.test(value as string))
     throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${source}: 'name' may use letters, digits, '.', '_' and '-' only, got ${JSON.stringify(value)}`);
+  if (field === 'valEvery' && !(Number.isInteger(value) && (value as number) >= 1))
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${source}: 'valEvery' must be an integer ≥ 1, got ${JSON.stringify(value)}`);
 }
 
 /** Checks a partial config from `source` (a file name, 'flags'), field by field. */

@@ -15,6 +15,7 @@ import { writeReport, type ReportData } from '../report/report.js';
 import type { TrainConfig } from './config.js';
 import { structureAlignment } from './isa.js';
 import { exportModel, type StepRecord, type TrainRun } from './trainer.js';
+import type { ValRecord } from './verification-callback.js';
 
 export interface RunSummary {
   accuracy: number;
@@ -53,11 +54,13 @@ function discrepancies(model: tf.LayersModel, split: FaceSplit, batches: Int32Ar
   });
 }
 
-/** The whole run's logged steps (metrics.jsonl, which a resumed run appends to), else this process's. */
-function loggedRecords(run: FinishedRun): StepRecord[] {
+/** The whole run's logged steps (metrics.jsonl, which a resumed run appends to), else this process's;
+ *  and the verification callback's records (lines with `val`). */
+function loggedRecords(run: FinishedRun): { steps: StepRecord[]; validation: ValRecord[] } {
   const path = join(run.dir, 'metrics.jsonl');
-  if (!existsSync(path)) return run.records;
-  return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as StepRecord);
+  if (!existsSync(path)) return { steps: run.records, validation: [] };
+  const lines = readFileSync(path, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as StepRecord | ValRecord);
+  return { steps: lines.filter((r): r is StepRecord => !('val' in r)), validation: lines.filter((r): r is ValRecord => 'val' in r) };
 }
 
 /** What the evaluation and the report need of a run (a TrainRun, or a finished run read back from disk). */
@@ -97,11 +100,13 @@ export async function finishRun(run: FinishedRun, config: TrainConfig, options: 
     diagram = ripsPersistenceSync({ data: z, n: batches[0]!.length, dim }, { maxDim: 2 }).map((b) => ({ dim: b.dim, births: b.births, deaths: b.deaths }));
   }
   const gum = run.lastGum ? { variant: config.omega1 === 'paper' ? 'paper' as const : 'code' as const, ...run.lastGum.fit } : undefined;
+  const logged = loggedRecords(run);
   writeReport(run.dir, {
     title: `topofr run ${config.name}`,
     config: { ...config },
     summary,
-    records: loggedRecords(run),
+    records: logged.steps,
+    validation: logged.validation,
     alpha: config.alpha,
     roc: evaluation.roc,
     pairs: { scores: evaluation.scores, issame: evaluation.issame },

@@ -24,6 +24,7 @@ import { SgdMomentum } from './optimizer.js';
 import { polyLearningRate } from './schedule.js';
 import type { GumFit } from './gum.js';
 import { stepLoss, type StepParts } from './step.js';
+import { VerificationCallback } from './verification-callback.js';
 
 export interface StepRecord extends StepParts {
   step: number;
@@ -144,6 +145,7 @@ export async function train(config: TrainConfig, options: { resume?: boolean } &
     saveCheckpoint(checkpointDir, { step }, tensors);
   };
 
+  const verification = VerificationCallback.fromConfig(config, log);
   const records: StepRecord[] = [];
   let lastGum: TrainRun['lastGum'];
   const t0 = performance.now();
@@ -152,6 +154,7 @@ export async function train(config: TrainConfig, options: { resume?: boolean } &
     records.push(record);
     if ((step + 1) % config.logEvery === 0) appendFileSync(metricsPath, `${JSON.stringify(record)}\n`);
     options.onStep?.(record, limit);
+    if (verification?.due(step + 1)) appendFileSync(metricsPath, `${JSON.stringify(await verification.run(step + 1, session.model))}\n`);
     if ((step + 1) % config.checkpointEvery === 0 || step + 1 === limit) save(step + 1);
   }
   await session.close(); // (after a failure, the loader's unref'd workers do not hold the process)
