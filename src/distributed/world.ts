@@ -10,6 +10,9 @@
 // added in rank order, then Allgather), so every rank gets the same bits, equal to adding the ranks'
 // buffers in rank order in one process. `mode: 'fast'` uses the library's MPI_Allreduce instead.
 import { TopofrError, TopofrRangeError } from '../errors.js';
+import { native } from '../native.js';
+import { assertPointCloud, resolveMetric, resolveThreads } from '../ops/validate.js';
+import type { H0Result, Metric, PointCloud } from '../types.js';
 import { mpiAddon, typedError, type AnyTypedArray, type FloatBuffer, type MpiAddon, type MpiWorldInfo, type Reduction } from './mpi.js';
 
 export type { AnyTypedArray, FloatBuffer, Reduction } from './mpi.js';
@@ -34,6 +37,13 @@ interface CollectiveForms<Async extends boolean> {
   /** This rank's slice (counts[rank] elements, at Σ counts[< rank]) of the sum over ranks of `send`. */
   reduceScatter<T extends FloatBuffer>(send: T, counts: readonly number[], options?: Pick<ReduceOptions, 'mode'>): Result<Async, T>;
   barrier(): Result<Async, void>;
+  /**
+   * persistenceH0 of a point cloud computed by all ranks together: every rank passes the same
+   * points, computes its share of the distance tiles and owns a block of rows; the result,
+   * returned on every rank, is exactly persistenceH0's (native/core/h0.cc). O(n·(dim + 16))
+   * memory per rank: for clouds whose n×n matrix no machine could hold.
+   */
+  persistenceH0(points: PointCloud, options?: { metric?: Metric; threads?: number }): Result<Async, H0Result>;
 }
 type Result<Async extends boolean, T> = Async extends true ? Promise<T> : T;
 
@@ -60,7 +70,8 @@ export interface World extends Collectives {
 }
 
 /** What a world runs its collectives on: the MPI binding, or identities for one process. */
-type Transport = Pick<MpiAddon, 'allReduce' | 'reduceScatter' | 'broadcast' | 'allGatherv' | 'barrier' | 'abort' | 'finalize'>;
+type Transport = Pick<MpiAddon, 'allReduce' | 'reduceScatter' | 'broadcast' | 'allGatherv' | 'barrier' | 'abort' | 'finalize' |
+  'persistenceH0Points'>;
 
 const LOCAL_TRANSPORT: Transport = {
   allReduce: () => undefined,
@@ -70,6 +81,8 @@ const LOCAL_TRANSPORT: Transport = {
   barrier: () => undefined,
   abort: (code) => process.exit(code),
   finalize: () => undefined,
+  persistenceH0Points: (points, n, dim, metric, threads, async) =>
+    async ? native().persistenceH0Points(points, n, dim, metric, threads, true) : native().persistenceH0Points(points, n, dim, metric, threads, false),
 };
 
 function message(cause: unknown): string {
@@ -95,6 +108,7 @@ class CommWorld implements World {
       allGatherv: (send, counts) => this.gather(send, counts, true),
       reduceScatter: (send, counts, options) => this.scatter(send, counts, options, true),
       barrier: () => this.queue(() => transport.barrier(true), undefined),
+      persistenceH0: (points, options) => this.h0(points, options, true),
     };
   }
 
@@ -115,6 +129,9 @@ class CommWorld implements World {
   }
   barrier(): void {
     this.now(() => this.transport.barrier(false));
+  }
+  persistenceH0(points: PointCloud, options?: { metric?: Metric; threads?: number }): H0Result {
+    return this.h0(points, options, false);
   }
 
   abort(cause: unknown, code = 1): never {
@@ -144,6 +161,18 @@ class CommWorld implements World {
     const recv = this.allocate(send, counts[this.rank]!);
     const { mode = 'deterministic' } = options;
     return this.issue(async, () => this.transport.reduceScatter(send, recv, [...counts], mode === 'deterministic', async), recv);
+  }
+
+  private h0<A extends boolean>(points: PointCloud, options: { metric?: Metric; threads?: number } = {}, async: A): Result<A, H0Result> {
+    const fn = 'world.persistenceH0';
+    const { data, n, dim } = assertPointCloud(points, fn);
+    const metric = resolveMetric(options.metric, fn), threads = resolveThreads(options.threads, fn);
+    const result: H0Result = { edges: new Int32Array(0), deaths: new Float32Array(0) };
+    const fill = (raw: H0Result) => Object.assign(result, raw);
+    return this.issue(async, () => {
+      const raw = this.transport.persistenceH0Points(data, n, dim, metric, threads, async);
+      return raw instanceof Promise ? raw.then(fill) : fill(raw);
+    }, result);
   }
 
   private allocate<T extends AnyTypedArray>(like: T, length: number): T {
