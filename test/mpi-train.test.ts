@@ -6,7 +6,7 @@
 // - a rank that throws ends the job with a message naming the rank and the cause; ranks that
 //   differ (fingerprint) refuse to start.
 // Skipped where MPI is absent.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -59,6 +59,14 @@ describe.skipIf(!MPIRUN)('distributed training (mpirun, 2 ranks, TCP loopback)',
     expect(ended - Number(readFileSync(deathFile, 'utf8'))).toBeLessThan(15_000);
     // rank 0 could not finish step 6 without rank 1: its last checkpoint is step 4, intact
     expect(step('killed')).toBe(4);
+    // resumable on any W' that divides the batch: one process with 2 shards continues it exactly too; 3 ranks are refused
+    cpSync(join(dir, 'killed'), join(dir, 'killed-1p'), { recursive: true });
+    const alone = topofr([...train('killed-1p', { shards: 2 }), '--resume'], 120_000);
+    expect(alone.status, alone.stderr).toBe(0);
+    expect(checkpoint('killed-1p').equals(checkpoint('shards2'))).toBe(true);
+    const three = mpirun(['-np', '3', process.execPath, CLI, ...train('killed'), '--distributed', '--resume'], 60_000);
+    expect(three.status).not.toBe(0);
+    expect(three.stderr).toContain('must split into 3 shards');
     const resumed = mpirun(['-np', '2', process.execPath, CLI, ...train('killed'), '--distributed', '--resume'], 180_000);
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(resumed.stderr).toContain('resumed');
@@ -84,5 +92,26 @@ describe.skipIf(!MPIRUN)('distributed training (mpirun, 2 ranks, TCP loopback)',
     const plain = mpirun(['-np', '2', node, CLI, ...train('plain')], 60_000);
     expect(plain.status).not.toBe(0);
     expect(plain.stderr).toContain('without --distributed');
+  });
+});
+
+describe.skipIf(!MPIRUN)('distributed training with Partial FC (mpirun, 2 ranks)', () => {
+  const shardFiles = (name: string, step: number) => [0, 1].map((r) =>
+    readFileSync(join(dir, name, 'checkpoint', 'partial-fc', `rank-${r}-of-2`, `step-${step}`, 'tensors.bin')));
+
+  it('trains with each rank holding half the classes; shard checkpoints resume exactly', () => {
+    requireBinding();
+    const pfc = { partialFc: true, maxSteps: 4, alpha: 0.1, omega2: 'paper' };
+    const straight = mpirun(['-np', '2', process.execPath, CLI, ...train('pfc', pfc), '--distributed'], 180_000);
+    expect(straight.status, straight.stderr).toBe(0);
+    expect(metrics('pfc').every((r) => Number.isFinite(r.loss) && r.cls > 0 && r.topo > 0)).toBe(true);
+    const half = mpirun(['-np', '2', process.execPath, CLI, ...train('pfc-resumed', { ...pfc, maxSteps: 2 }), '--distributed'], 180_000);
+    expect(half.status, half.stderr).toBe(0);
+    const rest = mpirun(['-np', '2', process.execPath, CLI, ...train('pfc-resumed', pfc), '--distributed', '--resume'], 180_000);
+    expect(rest.status, rest.stderr).toBe(0);
+    expect(checkpoint('pfc-resumed').equals(checkpoint('pfc'))).toBe(true);
+    shardFiles('pfc-resumed', 4).forEach((file, r) => expect(file.equals(shardFiles('pfc', 4)[r]!)).toBe(true));
+    // each rank's shard: 4 of the 8 classes × 16 values, centres and momentum
+    expect(shardFiles('pfc', 4).map((f) => f.length)).toEqual([2 * 4 * 16 * 4, 2 * 4 * 16 * 4]);
   });
 });

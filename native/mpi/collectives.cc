@@ -40,6 +40,14 @@ Layout layout_of(const std::vector<int64_t>& counts, const char* what) {
   return l;
 }
 
+// Scratch memory of the MPI thread (the only caller), kept between calls: a fresh allocation the
+// size of a gradient buffer would cost its page faults (and zeroing) at every step.
+unsigned char* scratch(size_t bytes, int which) {
+  static std::vector<unsigned char> buffers[2];
+  if (buffers[which].size() < bytes) buffers[which].resize(bytes);
+  return buffers[which].data();
+}
+
 int comm_rank(MPI_Comm comm) {
   int rank = 0;
   check(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank");
@@ -69,14 +77,14 @@ void ordered_reduce_scatter(MPI_Comm comm, const void* send, void* recv, const s
   std::vector<int64_t> pieces(ranks, mine);
   const Layout recv_layout = layout_of(pieces, "reduce-scatter");
   const size_t size = element_size(type);
-  std::vector<unsigned char> received(static_cast<size_t>(ranks) * mine * size);
-  check(MPI_Alltoallv(send, send_layout.counts.data(), send_layout.offsets.data(), datatype(type), received.data(),
+  unsigned char* received = scratch(static_cast<size_t>(ranks) * mine * size, 0);
+  check(MPI_Alltoallv(send, send_layout.counts.data(), send_layout.offsets.data(), datatype(type), received,
                       recv_layout.counts.data(), recv_layout.offsets.data(), datatype(type), comm),
         "MPI_Alltoallv");
   if (type == Dtype::F32)
-    sum_in_rank_order(reinterpret_cast<const float*>(received.data()), ranks, mine, static_cast<float*>(recv));
+    sum_in_rank_order(reinterpret_cast<const float*>(received), ranks, mine, static_cast<float*>(recv));
   else
-    sum_in_rank_order(reinterpret_cast<const double*>(received.data()), ranks, mine, static_cast<double*>(recv));
+    sum_in_rank_order(reinterpret_cast<const double*>(received), ranks, mine, static_cast<double*>(recv));
 }
 
 }  // namespace
@@ -98,9 +106,8 @@ void all_reduce(MPI_Comm comm, void* data, int64_t count, Dtype type, ReduceOp o
   for (int q = 0; q < ranks; ++q) counts[q] = count * (q + 1) / ranks - count * q / ranks;
   const int64_t offset = count * rank / ranks;
   const size_t size = element_size(type);
-  std::vector<unsigned char> chunk(counts[rank] * size);
-  ordered_reduce_scatter(comm, data, chunk.data(), counts, type);
-  std::memcpy(static_cast<unsigned char*>(data) + offset * size, chunk.data(), chunk.size());
+  ordered_reduce_scatter(comm, data, scratch(counts[rank] * size, 1), counts, type);
+  std::memcpy(static_cast<unsigned char*>(data) + offset * size, scratch(0, 1), counts[rank] * size);
   const Layout layout = layout_of(counts, "all-reduce");
   check(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, data, layout.counts.data(), layout.offsets.data(),
                        datatype(type), comm),

@@ -76,6 +76,8 @@ export class PartialFc {
   readonly hi: number;
   /** This rank's centres, [hi − lo, embeddingSize]. */
   readonly centres: tf.Variable;
+  /** The classes (global ids, ascending) of this rank's last sampled softmax. */
+  lastSample = new Int32Array(0);
 
   constructor(private readonly world: World, private readonly options: PartialFcOptions) {
     const { classes, embeddingSize, sampleRate, seed } = options;
@@ -94,6 +96,7 @@ export class PartialFc {
       const positives = new Set<number>();
       for (const c of y) if (c >= this.lo && c < this.hi) positives.add(c - this.lo);
       const sample = sampleClasses(positives, this.hi - this.lo, this.options.sampleRate, mixSeed(SAMPLE_STREAM, this.options.seed, step, world.rank));
+      this.lastSample = Int32Array.from(sample, (k) => k + this.lo);
       const position = new Map<number, number>();
       sample.forEach((k, p) => position.set(k, p));
       const target = Int32Array.from(y, (c) => position.get(c - this.lo) ?? -1);  // −1: another rank's class

@@ -5,10 +5,12 @@
 import { writeFileSync } from 'node:fs';
 import { runDistributed } from '../../dist/distributed/faults.js';
 import { mpiWorld } from '../../dist/distributed/world.js';
+import { quietTfjs } from '../../dist/tf/quiet.js';
 import { resolveConfig } from '../../dist/train/config.js';
 import { train } from '../../dist/train/trainer.js';
 
 const [settings, victim, killAfter, deathFile] = [JSON.parse(process.argv[2]), Number(process.argv[3]), Number(process.argv[4]), process.argv[5]];
+quietTfjs();
 const world = mpiWorld();
 const config = resolveConfig({}, { ...settings, shards: world.size });
 await runDistributed(world, () => train(config, {
