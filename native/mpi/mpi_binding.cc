@@ -13,6 +13,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../addon/args.h"
@@ -191,15 +192,13 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
     Runtime::instance().shutdown();
     pool_release();
   });
-  exports.Set("init", Napi::Function::New(env, Init, "init"));
-  exports.Set("finalize", Napi::Function::New(env, Finalize, "finalize"));
-  exports.Set("abort", Napi::Function::New(env, Abort, "abort"));
-  exports.Set("allReduce", Napi::Function::New(env, AllReduce, "allReduce"));
-  exports.Set("reduceScatter", Napi::Function::New(env, ReduceScatter, "reduceScatter"));
-  exports.Set("broadcast", Napi::Function::New(env, Broadcast, "broadcast"));
-  exports.Set("allGatherv", Napi::Function::New(env, AllGatherv, "allGatherv"));
-  exports.Set("barrier", Napi::Function::New(env, Barrier, "barrier"));
-  exports.Set("persistenceH0Points", Napi::Function::New(env, PersistenceH0Points, "persistenceH0Points"));
+  using Entry = Napi::Value (*)(const Napi::CallbackInfo&);
+  const std::pair<const char*, Entry> entries[] = {
+      {"init", Init}, {"finalize", Finalize}, {"abort", Abort}, {"allReduce", AllReduce},
+      {"reduceScatter", ReduceScatter}, {"broadcast", Broadcast}, {"allGatherv", AllGatherv}, {"barrier", Barrier},
+      {"persistenceH0Points", PersistenceH0Points},
+  };
+  for (const auto& [name, entry] : entries) exports.Set(name, Napi::Function::New(env, entry, name));
   return exports;
 }
 
