@@ -254,8 +254,9 @@ export function mpiWorldInfo(): MpiWorldInfo | undefined {
   return mpi?.info;
 }
 
-/** The rank count a launcher announces in the environment (mpirun, srun, PMIx), or 0 when none. */
+/** The rank count an MPI launcher announces to each process it starts (Open MPI's mpirun; MPICH's
+ *  and Slurm's PMI), or 0 when there is none. */
 export function launcherWorldSize(env: NodeJS.ProcessEnv = process.env): number {
-  const size = env.OMPI_COMM_WORLD_SIZE ?? env.PMI_SIZE ?? env.PMIX_SIZE ?? env.SLURM_NTASKS ?? env.PMI_SIZE;
+  const size = env.OMPI_COMM_WORLD_SIZE ?? env.PMI_SIZE;
   return size ? Number(size) || 0 : 0;
 }
