@@ -9,7 +9,10 @@ export type TopofrErrorCode =
   | 'ERR_TOPOFR_NO_CUDA'
   | 'ERR_TOPOFR_NO_NATIVE'
   | 'ERR_TOPOFR_PARSE'
-  | 'ERR_TOPOFR_UNSUPPORTED';
+  | 'ERR_TOPOFR_UNSUPPORTED'
+  | 'ERR_TOPOFR_MPI'
+  | 'ERR_TOPOFR_NO_MPI'
+  | 'ERR_TOPOFR_DISTRIBUTED';
 
 interface Coded { readonly code: TopofrErrorCode }
 

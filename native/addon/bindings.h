@@ -2,7 +2,12 @@
 #pragma once
 #include <napi.h>
 
+#include "../core/h0.h"
+
 namespace topofr {
+
+// { edges: Int32Array, deaths: Float32Array } (also the MPI addon's distributed H0 result).
+Napi::Value h0_result(Napi::Env env, const H0Pairs& pairs);
 
 Napi::Value PairwiseDistances(const Napi::CallbackInfo& info);
 Napi::Value RipserEuclideanLower(const Napi::CallbackInfo& info);

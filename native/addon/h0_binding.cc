@@ -10,7 +10,6 @@
 #include "bindings.h"
 
 namespace topofr {
-namespace {
 
 Napi::Value h0_result(Napi::Env env, const H0Pairs& pairs) {
   Napi::Int32Array edges = Napi::Int32Array::New(env, pairs.edges.size());
@@ -22,6 +21,8 @@ Napi::Value h0_result(Napi::Env env, const H0Pairs& pairs) {
   result.Set("deaths", deaths);
   return result;
 }
+
+namespace {
 
 Napi::Value run_h0(const Napi::CallbackInfo& info, Napi::Value keep, bool async,
                    std::function<H0Pairs()> compute) {

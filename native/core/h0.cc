@@ -16,6 +16,12 @@
 // With a strict total order the MST is unique, so the result depends neither on the thread count
 // nor on the tile size: the lists are top-k sets of a strict order, and every decision after the
 // pass is serial.
+//
+// Distributed (persistence_h0_distributed): W processes each hold the points, scan every W-th
+// tile, and send each vertex's partial list to the vertex's owner (a contiguous block of rows),
+// which merges them into the list one process would have built. The Borůvka rounds run on every
+// rank over its own rows; each component's minimum is reduced across ranks under (d, u, v) before
+// it is used, so every rank takes the single process's decisions and returns its exact result.
 #include "h0.h"
 
 #include <algorithm>
@@ -51,20 +57,7 @@ inline bool closer(float d, int32_t w, const Neighbour& other) {
   return d < other.d || (d == other.d && w < other.w);
 }
 
-// An edge under the strict total order (d, u, v), u < v.
-struct Edge {
-  float d;
-  int32_t u, v;
-
-  static Edge between(float d, int64_t a, int64_t b) {
-    return a < b ? Edge{d, static_cast<int32_t>(a), static_cast<int32_t>(b)}
-                 : Edge{d, static_cast<int32_t>(b), static_cast<int32_t>(a)};
-  }
-  bool operator<(const Edge& o) const {
-    if (d != o.d) return d < o.d;
-    return u != o.u ? u < o.u : v < o.v;
-  }
-};
+using Edge = H0Edge;
 
 // The k nearest neighbours of every vertex, each list sorted by (d, w).
 //
@@ -100,6 +93,15 @@ class NeighbourLists {
     while (locks_[v].test_and_set(std::memory_order_acquire)) std::this_thread::yield();
     for (int64_t c = 0; c < count; ++c) insert(v, candidates[c].d, candidates[c].w);
     locks_[v].clear(std::memory_order_release);
+  }
+
+  // All n·k entries, vertex by vertex; after pad(), the unused slots of short lists hold
+  // kPadding (distributed H0 sends lists as they lie in memory).
+  static constexpr Neighbour kPadding{kInf, -1};
+  Neighbour* entries() { return entries_.data(); }
+  void pad() {
+    for (size_t v = 0; v < sizes_.size(); ++v)
+      std::fill(entries_.begin() + v * k_ + sizes_[v], entries_.begin() + (v + 1) * k_, kPadding);
   }
 
   // Not thread-safe: for a list that only the calling thread touches.
@@ -239,16 +241,21 @@ void scan_tile(const DistanceSource& distances, int64_t r0, int64_t rows, int64_
 // The tile pass: every pair i < j once. First the diagonal blocks, one task each, seed the lists;
 // then the tile pairs I < J run in order of J − I, so that tasks running at the same time mostly
 // touch different blocks' lists (fewer lock collisions and cache lines moving between cores).
-void scan_tiles(const DistanceSource& distances, int64_t tile, int k, int threads, NeighbourLists& lists) {
+// Split into `parts` (distributed H0): part p takes every parts-th item of both lists, from p.
+void scan_tiles(const DistanceSource& distances, int64_t tile, int k, int threads, NeighbourLists& lists,
+                int part = 0, int parts = 1) {
   const int64_t n = distances.size();
   const int64_t blocks = (n + tile - 1) / tile;
-  for_each_item(blocks, tile, k, threads, [&](int64_t block, Scratch& scratch) {
-    const int64_t r0 = block * tile;
+  const auto share = [&](int64_t items) { return items > part ? (items - part + parts - 1) / parts : 0; };
+  const auto item_of = [&](int64_t t) { return part + t * parts; };
+  for_each_item(share(blocks), tile, k, threads, [&](int64_t t, Scratch& scratch) {
+    const int64_t r0 = item_of(t) * tile;
     seed_block(distances, r0, std::min(tile, n - r0), scratch, lists);
   });
   // Item (J − I − 1)·blocks + I; the counter walks the whole grid and skips pairs past the last
   // block, simpler than inverting a triangular numbering, and a skip costs one increment.
-  for_each_item((blocks - 1) * blocks, tile, k, threads, [&](int64_t item, Scratch& scratch) {
+  for_each_item(share((blocks - 1) * blocks), tile, k, threads, [&](int64_t t, Scratch& scratch) {
+    const int64_t item = item_of(t);
     const int64_t row_block = item % blocks, column_block = row_block + item / blocks + 1;
     if (column_block >= blocks) return;
     const int64_t r0 = row_block * tile, c0 = column_block * tile;
@@ -302,14 +309,21 @@ void refresh(const DistanceSource& distances, const std::vector<int32_t>& stale,
 }
 
 // The Borůvka phase: merges components along their minimum outgoing edges until one is left.
+// Vertices [lo, hi) are this process's: only their lists are read. With an exchange, the other
+// ranks own the other vertices, and each round's per-component minima are reduced across ranks
+// before they are used, so every rank makes the decisions a single process would.
 class SpanningForest {
  public:
-  SpanningForest(const DistanceSource& distances, NeighbourLists& lists, int64_t tile, int threads)
+  SpanningForest(const DistanceSource& distances, NeighbourLists& lists, int64_t tile, int threads,
+                 int64_t lo, int64_t hi, H0Exchange* exchange)
       : distances_(distances),
         lists_(lists),
         tile_(tile),
         threads_(threads),
         n_(distances.size()),
+        lo_(lo),
+        hi_(hi),
+        exchange_(exchange),
         components_(n_),
         component_(n_),
         next_(n_, 0),
@@ -333,17 +347,18 @@ class SpanningForest {
 
     // Every vertex's minimum edge out of its component, from its list. The skipped entries lie
     // inside the component and stay there, so next_ only moves forward (O(n·k) over all rounds).
-    for (int64_t v = 0; v < n_; ++v) {
+    for (int64_t v = lo_; v < hi_; ++v) {
       int& p = next_[v];
       while (p < lists_.size(v) && component_[lists_.at(v, p).w] == component_[v]) ++p;
       if (p < lists_.size(v)) propose(v);
     }
+    reduce_across_ranks();
 
     // A vertex whose list has run out has all its edges out of the component at or beyond its
     // last listed distance. It cannot be ignored when that bound does not exceed the component's
     // candidate (ties could still win on the indices), or when there is no candidate.
     stale_.clear();
-    for (int64_t v = 0; v < n_; ++v) {
+    for (int64_t v = lo_; v < hi_; ++v) {
       const int size = lists_.size(v);
       if (next_[v] < size) continue;
       const Edge& best = best_[component_[v]];
@@ -358,12 +373,29 @@ class SpanningForest {
         if (lists_.size(v) > 0) propose(v);
       }
     }
+    reduce_across_ranks();  // another rank may have refreshed (every rank takes part)
 
     // With a strict order no cycle can form; an edge chosen by both its components joins once.
     for (int64_t c = 0; c < n_; ++c) {
       if (component_[c] != c || best_[c].u == kNone) continue;
       if (components_.unite(best_[c].u, best_[c].v)) edges.push_back(best_[c]);
     }
+  }
+
+  // best_ of every component root ← the minimum over all ranks (no candidate = the largest edge).
+  void reduce_across_ranks() {
+    if (!exchange_) return;
+    constexpr Edge kNoCandidate{kInf, INT32_MAX, INT32_MAX};
+    roots_.clear();
+    for (int64_t c = 0; c < n_; ++c)
+      if (component_[c] == c) roots_.push_back(best_[c].u == kNone ? kNoCandidate : best_[c]);
+    exchange_->min_edges(roots_.data(), static_cast<int64_t>(roots_.size()));
+    size_t r = 0;
+    for (int64_t c = 0; c < n_; ++c)
+      if (component_[c] == c) {
+        best_[c] = roots_[r++];
+        if (best_[c].u == INT32_MAX) best_[c].u = kNone;
+      }
   }
 
   void propose(int64_t v) {
@@ -378,27 +410,20 @@ class SpanningForest {
   const int64_t tile_;
   const int threads_;
   const int64_t n_;
+  const int64_t lo_, hi_;
+  H0Exchange* exchange_;
   UnionFind components_;
   std::vector<int32_t> component_;  // each vertex's component root, as of the round's start
   std::vector<int> next_;           // each vertex's first list entry not known to be inside
   std::vector<Edge> best_;          // per component root: its minimum outgoing edge so far
   std::vector<int32_t> stale_;      // the round's vertices to refresh, ascending
+  std::vector<Edge> roots_;         // the components' candidates, in root order, for the exchange
 };
 
-}  // namespace
-
-// persistence_h0 with the list length and tile side as parameters, for tests of their
-// independence; declared by the tests themselves, not in h0.h.
-H0Pairs persistence_h0_tuned(const DistanceSource& distances, int threads, int64_t tile, int k) {
-  const int64_t n = distances.size();
-  H0Pairs out;
-  if (n < 2) return out;
-  tile = std::min(tile, n);
-  NeighbourLists lists(n, static_cast<int>(std::min<int64_t>(k, n - 1)));
-  scan_tiles(distances, tile, lists.k(), threads, lists);
-  std::vector<Edge> edges = SpanningForest(distances, lists, tile, threads).tree();
+// The pairs from the tree's edges, sorted by (d, u, v).
+H0Pairs pairs_of(std::vector<Edge> edges) {
   std::sort(edges.begin(), edges.end());
-
+  H0Pairs out;
   out.edges.reserve(2 * edges.size());
   out.deaths.reserve(edges.size());
   for (const Edge& e : edges) {
@@ -409,12 +434,70 @@ H0Pairs persistence_h0_tuned(const DistanceSource& distances, int threads, int64
   return out;
 }
 
+// Rank r owns the rows [n·r/W, n·(r+1)/W).
+int64_t first_row(int64_t n, int rank, int ranks) { return n * rank / ranks; }
+
+// Each rank's lists hold the best candidates of its own tiles, for every vertex; the owner of a
+// vertex merges the lists all ranks found for it. The top k of a union of top-k lists of disjoint
+// candidate sets is the top k of all candidates: the owner ends with the list a single process
+// would have built.
+void gather_lists(NeighbourLists& partial, NeighbourLists& merged, int64_t n, H0Exchange& exchange) {
+  const int ranks = exchange.size(), rank = exchange.rank(), k = partial.k();
+  const int64_t entry = static_cast<int64_t>(sizeof(Neighbour)) * k;  // one vertex's list, in bytes
+  const int64_t lo = first_row(n, rank, ranks), hi = first_row(n, rank + 1, ranks);
+  std::vector<int64_t> send_bytes(ranks), send_offset(ranks), recv_bytes(ranks), recv_offset(ranks);
+  for (int q = 0; q < ranks; ++q) {
+    send_offset[q] = first_row(n, q, ranks) * entry;
+    send_bytes[q] = (first_row(n, q + 1, ranks) - first_row(n, q, ranks)) * entry;
+    recv_offset[q] = q * (hi - lo) * entry;
+    recv_bytes[q] = (hi - lo) * entry;
+  }
+  partial.pad();
+  std::vector<Neighbour> received(static_cast<size_t>(ranks) * (hi - lo) * k);
+  exchange.all_to_all(partial.entries(), send_bytes.data(), send_offset.data(), received.data(), recv_bytes.data(),
+                      recv_offset.data());
+  for (int q = 0; q < ranks; ++q)
+    for (int64_t v = lo; v < hi; ++v)
+      for (int p = 0; p < k; ++p) {
+        const Neighbour& e = received[(q * (hi - lo) + (v - lo)) * k + p];
+        if (e.w >= 0) merged.insert(v, e.d, e.w);
+      }
+}
+}  // namespace
+
+// persistence_h0 with the list length and tile side as parameters, for tests of their
+// independence; declared by the tests themselves, not in h0.h.
+H0Pairs persistence_h0_tuned(const DistanceSource& distances, int threads, int64_t tile, int k) {
+  const int64_t n = distances.size();
+  if (n < 2) return {};
+  tile = std::min(tile, n);
+  NeighbourLists lists(n, static_cast<int>(std::min<int64_t>(k, n - 1)));
+  scan_tiles(distances, tile, lists.k(), threads, lists);
+  return pairs_of(SpanningForest(distances, lists, tile, threads, 0, n, nullptr).tree());
+}
+
 // k = 16: at n = 4096 no refreshes on Gaussian, uniform and normalised 512-d points nor on 3-d
 // points, where k = 8 already needs a few; k = 32 avoids the few left (clusters of ~8 points) but
 // makes the list upkeep in the tile pass almost twice as expensive. Tiles of 256 rows keep a
 // tile per thread in L2 and give the GEMM long panels.
 H0Pairs persistence_h0(const DistanceSource& distances, int threads) {
   return persistence_h0_tuned(distances, threads, kTile, kNeighbours);
+}
+
+H0Pairs persistence_h0_distributed(const DistanceSource& distances, int threads, H0Exchange& exchange) {
+  const int64_t n = distances.size();
+  if (n < 2) return {};
+  const int rank = exchange.rank(), ranks = exchange.size();
+  const int64_t tile = std::min(kTile, n);
+  const int k = static_cast<int>(std::min<int64_t>(kNeighbours, n - 1));
+  NeighbourLists lists(n, k);
+  {
+    NeighbourLists partial(n, k);
+    scan_tiles(distances, tile, k, threads, partial, rank, ranks);
+    gather_lists(partial, lists, n, exchange);
+  }
+  const int64_t lo = first_row(n, rank, ranks), hi = first_row(n, rank + 1, ranks);
+  return pairs_of(SpanningForest(distances, lists, tile, threads, lo, hi, &exchange).tree());
 }
 
 }  // namespace topofr

@@ -7,10 +7,12 @@ import { ripsFamily } from './cases/rips.js';
 import { trainFamily, trainSpec } from './cases/train.js';
 import { topofrFamily } from './cases/topofr.js';
 import { loaderFamily } from './cases/loader.js';
+import { mpiFamily } from './cases/mpi.js';
 import type { CaseFamily, CaseSpec, Family } from './types.js';
 
 const FAMILIES: Record<Family, CaseFamily> = {
   sgemm: sgemmFamily, dist: distancesFamily, h0: h0Family, rips: ripsFamily, train: trainFamily, topofr: topofrFamily, loader: loaderFamily,
+  mpi: mpiFamily,
 };
 
 function sizes(n: number, dim: number, quick: boolean): CaseSpec[] {
@@ -68,6 +70,14 @@ const LOADER: CaseSpec[] = [
     loader: { kind: 'step', from: 'rec' } },
 ];
 
+/** Distributed (docs/distributed.md): run only when named (`--cases`); they need mpirun. */
+const MPI: CaseSpec[] = [
+  { name: 'allreduce-r18-2ranks', family: 'mpi', n: 1, dim: 1, quick: false, ranks: 2, mpi: { kind: 'allreduce', depth: 18 } },
+  { name: 'allreduce-r50-2ranks', family: 'mpi', n: 1, dim: 1, quick: false, ranks: 2, mpi: { kind: 'allreduce', depth: 50 } },
+  { name: 'step-distributed-r18w0.25-64-b64-2ranks', family: 'mpi', n: 1, dim: 1, quick: false, ranks: 2, maxRuns: 5, mpi: { kind: 'step' } },
+  { name: 'h0-distributed-50000x512-2ranks', family: 'mpi', n: 50_000, dim: 512, quick: false, ranks: 2, maxRuns: 1, maxWarmup: 0, mpi: { kind: 'h0' } },
+];
+
 export const CASES: readonly CaseSpec[] = [
   ...sizes(4096, 512, false),
   ...RIPS.filter((c) => !c.quick),
@@ -76,6 +86,7 @@ export const CASES: readonly CaseSpec[] = [
   ...TRAIN,
   ...TOPOFR,
   ...LOADER,
+  ...MPI,
 ];
 
 export function findCase(name: string): CaseSpec {
@@ -89,7 +100,9 @@ export const familyOf = (spec: CaseSpec): CaseFamily => FAMILIES[spec.family];
 /** The cases to run, in registry order, with each selected case's reference pulled in: a ratio
  *  to the sgemm ceiling only means something when both are measured on this machine, now. */
 export function selectCases(names: readonly string[] | undefined, quick: boolean): CaseSpec[] {
-  const wanted = new Set((names ?? CASES.filter((c) => c.quick === quick || c.quick === 'both').map((c) => c.name)).map((n) => findCase(n).name));
+  // Distributed cases (they need mpirun) run only when named.
+  const defaults = CASES.filter((c) => (c.quick === quick || c.quick === 'both') && !c.ranks);
+  const wanted = new Set((names ?? defaults.map((c) => c.name)).map((n) => findCase(n).name));
   for (const name of [...wanted]) {
     const ref = findCase(name).reference;
     if (ref) wanted.add(ref);

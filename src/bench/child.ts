@@ -1,5 +1,7 @@
 // Entry point of one case's own process (forked by harness.runInChild): loads the shared input
-// file, times the case, and sends a ChildReport back over IPC.
+// file, times the case, and sends a ChildReport back over IPC. Under mpirun (a distributed case),
+// every rank times the same collective calls and rank 0 writes the report to TOPOFR_BENCH_REPORT.
+import { writeFileSync } from 'node:fs';
 import { measure, type ChildJob } from './harness.js';
 import { familyOf, findCase } from './cases.js';
 import type { ChildReport } from './types.js';
@@ -29,9 +31,15 @@ const send = (msg: { report?: ChildReport; error?: string }): void => {
   process.send?.(msg, () => process.disconnect());
 };
 
+const { mpiWorld, mpiWorldInfo } = await import('../distributed/world.js');
 main(JSON.parse(process.argv[2]) as ChildJob).then(
-  (report) => send({ report }),
+  (report) => {
+    if (!mpiWorldInfo()) return send({ report });
+    if (mpiWorldInfo()!.rank === 0) writeFileSync(process.env.TOPOFR_BENCH_REPORT!, JSON.stringify(report));
+    mpiWorld().finalize();
+  },
   (err: unknown) => {
+    if (mpiWorldInfo()) mpiWorld().abort(err);
     process.exitCode = 1;
     send({ error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
   },

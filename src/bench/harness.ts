@@ -1,6 +1,9 @@
 // Timing: warm-up, N timed runs, median/min/max; and running one case in a child process so that
 // its peak RSS (maxRSS is a per-process high-water mark) is the case's own, not the whole suite's.
-import { fork } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ChildReport, Timing } from './types.js';
 
@@ -38,6 +41,8 @@ export interface ChildJob {
   runs: number;
   /** Passed to the family's prepare (train: 'js' for tfjs's own kernels). */
   variant?: string;
+  /** Run as this many MPI ranks under mpirun (each with its share of the cores); rank 0 reports. */
+  ranks?: number;
 }
 
 const CHILD = new URL('./child.js', import.meta.url);
@@ -45,6 +50,7 @@ const CHILD = new URL('./child.js', import.meta.url);
 /** Runs one case in a fresh Node process. The child's stdout goes to our stderr, so nothing the
  *  addon might print can corrupt `--json` output; the report comes back over IPC. */
 export function runInChild(job: ChildJob): Promise<ChildReport> {
+  if (job.ranks) return runUnderMpirun(job, job.ranks);
   return new Promise((resolve, reject) => {
     // --expose-gc: the child collects between runs, so the n×n results of earlier runs, already
     // garbage, do not pile up in the peak RSS of what is one call's footprint.
@@ -60,6 +66,32 @@ export function runInChild(job: ChildJob): Promise<ChildReport> {
     child.on('exit', (code, signal) => {
       if (report && code === 0) resolve(report);
       else reject(new Error(failure ?? `case ${job.caseName}: child exited with ${signal ?? `code ${code}`}`));
+    });
+  });
+}
+
+/** The same under `mpirun -np ranks` on this machine: no IPC there, so rank 0 writes the report to
+ *  the file TOPOFR_BENCH_REPORT names; each rank gets cores/ranks compute threads. */
+function runUnderMpirun(job: ChildJob, ranks: number): Promise<ChildReport> {
+  const dir = mkdtempSync(join(tmpdir(), 'topofr-bench-mpi-'));
+  const reportFile = join(dir, 'report.json');
+  const root = process.getuid?.() === 0 ? ['--allow-run-as-root'] : [];
+  const threads = String(Math.max(1, Math.floor(availableParallelism() / ranks)));
+  return new Promise<ChildReport>((resolve, reject) => {
+    const child = spawn('mpirun', [...root, '--oversubscribe', '-np', String(ranks), '-x', 'TOPOFR_NUM_THREADS', '-x', 'TOPOFR_BENCH_REPORT',
+      process.execPath, '--expose-gc', new URL(CHILD).pathname, JSON.stringify(job)],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TOPOFR_NUM_THREADS: threads, TOPOFR_BENCH_REPORT: reportFile } });
+    child.stdout?.pipe(process.stderr);
+    child.on('error', (err) => reject(new Error(`case ${job.caseName}: mpirun could not start (${err.message}); install Open MPI`)));
+    child.on('exit', (code, signal) => {
+      try {
+        if (code !== 0) throw new Error(`case ${job.caseName}: mpirun exited with ${signal ?? `code ${code}`}`);
+        resolve(JSON.parse(readFileSync(reportFile, 'utf8')) as ChildReport);
+      } catch (err) {
+        reject(err);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 }

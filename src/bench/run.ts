@@ -95,7 +95,7 @@ export async function runSuite(opts: SuiteOptions): Promise<{ rows: BenchRow[]; 
       const load = r3(loadavg()[0]);
       let report: ChildReport;
       try {
-        report = await runInChild({ caseName: spec.name, file: files.input, warmup, runs });
+        report = await runInChild({ caseName: spec.name, file: files.input, warmup, runs, ranks: spec.ranks });
       } catch (err) {
         failures.push(`${spec.name}: ${(err as Error).message}`);
         continue;

@@ -8,7 +8,7 @@ export interface Timing {
   runs: number;
 }
 
-export type Family = 'sgemm' | 'dist' | 'h0' | 'rips' | 'train' | 'topofr' | 'loader';
+export type Family = 'sgemm' | 'dist' | 'h0' | 'rips' | 'train' | 'topofr' | 'loader' | 'mpi';
 
 /** Where a Rips case's input comes from: a Ripser example file in bench/data, or seeded
  *  clustered unit vectors (face-embedding-like: identities × samples). */
@@ -48,6 +48,9 @@ export interface CaseSpec {
   loader?: import('./cases/loader.js').LoaderBench;
   /** Also time the step on tfjs's own JS cpu kernels, as the anchor. */
   jsAnchor?: boolean;
+  /** A distributed case (family 'mpi'), run as `ranks` MPI ranks. */
+  mpi?: import('./cases/mpi.js').MpiBench;
+  ranks?: number;
 }
 
 /** What the case's child process sends back. */

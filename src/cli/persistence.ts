@@ -173,7 +173,12 @@ export function registerPersistence(program: Command): void {
     .option('--threads <n>', 'threads to use (default: all cores; the result does not depend on it)', (v) => parseCount(v, 1))
     .addOption(new Option('--metric <metric>', 'distance between points (point-cloud only; Ripser: euclidean)').choices(['euclidean', 'sqeuclidean', 'cosine']))
     .addOption(new Option('--device <device>', 'where to compute').choices(['cpu', 'cuda', 'auto']))
-    .action(async (file: string, flags: PersistenceFlags, command: Command) => {
+    .option('--distributed', 'under mpirun/srun: H0 of a point cloud (--dim 0) computed by all ranks, rows sharded (docs/distributed.md)')
+    .action(async (file: string, flags: PersistenceFlags & { distributed?: boolean }, command: Command) => {
+      if (flags.distributed) {
+        const { persistenceDistributed } = await import('./persistence-distributed.js');
+        return persistenceDistributed(file, flags);
+      }
       if (flags.metric !== undefined && flags.format !== 'point-cloud') {
         command.error(`error: --metric applies only to --format point-cloud, not ${flags.format}`, { exitCode: 2 });
       }

@@ -3,6 +3,8 @@
 // from the config; precedence is defaults < file < flags. Progress goes to stderr (a bar on a TTY,
 // one line per log interval otherwise); the result summary to stdout.
 import { Option, type Command } from 'commander';
+import type { World } from '../distributed/world.js';
+import { TopofrError } from '../errors.js';
 import { quietTfjs } from '../tf/quiet.js';
 import { DEFAULT_CONFIG, readConfigFile, resolveConfig, type TrainConfig } from '../train/config.js';
 import { finishRun } from '../train/finish.js';
@@ -17,6 +19,8 @@ const HELP: Partial<Record<keyof TrainConfig, string>> = {
   omega1: "SDE ω1 from the GUM: 'code', 'paper' or 'none'",
   omega2: "ω2: 'paper' (1 − p_gt), 'code' (D8 mask) or 'none'",
   maxSteps: 'stop after this many steps (0 = the whole schedule)',
+  shards: 'split each step\'s batch into this many gradient shards (--distributed: one per rank, the default)',
+  partialFc: 'Partial FC: the class centres split across the ranks (with --distributed)',
   backend: "'cpu' (tfjs + native kernels) or 'tensorflow' (tfjs-node, if installed)",
   data: 'train on a RecordIO set (.rec + .idx, or its folder) or a folder per identity instead of the synthetic identities',
   skipBadImages: 'count and skip corrupt images and broken records of --data instead of stopping',
@@ -36,7 +40,8 @@ export function registerTrain(program: Command): void {
     .description('train TopoFR on the embedded synthetic identities (no arguments: the demo run) or on --data, evaluate, and write runs/<name>/')
     .option('--config <file>', 'YAML or JSON settings (flags override them)')
     .option('--resume', 'continue runs/<name>/ from its last checkpoint, exactly')
-    .option('--no-progress', 'plain log lines instead of a progress bar');
+    .option('--no-progress', 'plain log lines instead of a progress bar')
+    .option('--distributed', 'one rank of an MPI job (mpirun -np W topofr train --distributed …, srun --mpi=pmix …): data-parallel, one shard per rank');
   for (const [key, value] of Object.entries(DEFAULT_CONFIG)) {
     if (key === 'progress') continue;
     const flag = `--${kebab(key)}`;
@@ -46,21 +51,36 @@ export function registerTrain(program: Command): void {
   }
   command.action(async (flags: Record<string, unknown>) => {
     quietTfjs();
-    const { config: file, resume, progress, ...settings } = flags;
-    const config = resolveConfig(typeof file === 'string' ? readConfigFile(file) : {}, { ...settings, progress: progress !== false } as Partial<TrainConfig>);
-    const tty = config.progress && process.stderr.isTTY;
-    const t0 = performance.now();
-    const run = await train(config, {
-      resume: resume === true,
-      log: (line) => process.stderr.write(`topofr: ${line}\n`),
-      onStep: (r, total) => {
-        const line = progressLine(r, total, (performance.now() - t0) / 1000);
-        if (tty) process.stderr.write(`\r${line}\x1b[K${r.step === total ? '\n' : ''}`);
-        else if (r.step % config.logEvery === 0 || r.step === total) process.stderr.write(`${line}\n`);
-      },
-    });
-    process.stderr.write('topofr: evaluating on the test identities…\n');
-    const summary = await finishRun(run, config);
-    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    const { config: file, resume, progress, distributed, ...settings } = flags;
+    const { launcherWorldSize, mpiWorld } = await import('../distributed/world.js');
+    if (distributed !== true && launcherWorldSize() > 1)
+      throw new TopofrError('ERR_TOPOFR_DISTRIBUTED', `launched as ${launcherWorldSize()} processes (mpirun/srun) without --distributed: each would train alone into the same run folder; add --distributed`);
+    if (distributed !== true) return trainAndFinish(file, resume === true, { ...settings, progress: progress !== false });
+    const { runDistributed } = await import('../distributed/faults.js');
+    const world = mpiWorld();
+    await runDistributed(world, () => trainAndFinish(file, resume === true, { ...settings, shards: settings.shards ?? world.size, progress: progress !== false }, world));
   });
+}
+
+/** Resolves the config, trains (as one rank of `world`), and on rank 0 evaluates and prints the summary. */
+async function trainAndFinish(file: unknown, resume: boolean, settings: Record<string, unknown>, world?: World): Promise<void> {
+  const config = resolveConfig(typeof file === 'string' ? readConfigFile(file) : {}, settings as Partial<TrainConfig>);
+  const lead = (world?.rank ?? 0) === 0;
+  const tty = lead && config.progress && process.stderr.isTTY;
+  const t0 = performance.now();
+  const run = await train(config, {
+    resume,
+    world,
+    log: (line) => process.stderr.write(`topofr: ${line}\n`),
+    onStep: (r, total) => {
+      if (!lead) return;
+      const line = progressLine(r, total, (performance.now() - t0) / 1000);
+      if (tty) process.stderr.write(`\r${line}\x1b[K${r.step === total ? '\n' : ''}`);
+      else if (r.step % config.logEvery === 0 || r.step === total) process.stderr.write(`${line}\n`);
+    },
+  });
+  if (!lead) return;
+  process.stderr.write('topofr: evaluating on the test identities…\n');
+  const summary = await finishRun(run, config);
+  process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
 }

@@ -69,6 +69,15 @@ export interface TrainConfig {
   val: string;
   /** Steps between two verification callbacks (official: 2000). */
   valEvery: number;
+  // data parallelism (docs/distributed.md)
+  /** The step's batch as this many gradient shards of batchSize/shards samples (each with its own
+   *  topology loss and GUM, as one rank of the official DDP run), gradients summed in shard order.
+   *  `--distributed` runs one shard per rank: W ranks are bit-identical to shards = W. */
+  shards: number;
+  /** Partial FC (distributed): each rank holds a slice of the class centres (insightface partial_fc_v2). */
+  partialFc: boolean;
+  /** Partial FC: the fraction of each rank's classes in a step's softmax (positives always in). */
+  sampleRate: number;
 }
 
 export const DEFAULT_CONFIG: Readonly<TrainConfig> = {
@@ -112,6 +121,9 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = {
   maxSteps: 0,
   val: '',
   valEvery: 2000,
+  shards: 1,
+  partialFc: false,
+  sampleRate: 1,
 };
 
 type Field = keyof TrainConfig;
@@ -124,7 +136,7 @@ const CHOICES: Partial<Record<Field, readonly (string | number)[]>> = {
   backend: ['cpu', 'tensorflow'],
 };
 const INTEGERS: readonly Field[] = ['seed', 'trainIdentities', 'testIdentities', 'samplesPerIdentity', 'imageSize',
-  'verificationPairs', 'dataWorkers', 'embeddingSize', 'epochs', 'batchSize', 'checkpointEvery', 'logEvery', 'maxSteps'];
+  'verificationPairs', 'dataWorkers', 'embeddingSize', 'epochs', 'batchSize', 'checkpointEvery', 'logEvery', 'maxSteps', 'shards'];
 /** [min, max] of numeric fields (inclusive). */
 const RANGES: Partial<Record<Field, [number, number]>> = {
   trainIdentities: [2, 1e6], testIdentities: [2, 1e6], samplesPerIdentity: [2, 1e5], imageSize: [16, 512],
@@ -132,6 +144,7 @@ const RANGES: Partial<Record<Field, [number, number]>> = {
   scale: [1e-3, 1e3], margin: [0, 1.5], epochs: [1, 1e4], batchSize: [2, 4096], lr: [0, 10], momentum: [0, 0.999],
   weightDecay: [0, 1], warmupEpochs: [0, 1e4], clipNorm: [0, 1e9], alpha: [0, 1e3], rspProbability: [0, 1],
   lambda: [0, 100], dataWorkers: [0, 64], latentScale: [1e-6, 1e6], checkpointEvery: [1, 1e9], logEvery: [1, 1e9], maxSteps: [0, 1e12], seed: [0, 2 ** 31 - 1],
+  shards: [1, 4096], sampleRate: [1e-6, 1],
 };
 
 function checkField(key: string, value: unknown, source: string): void {
@@ -191,5 +204,7 @@ export function resolveConfig(file: Partial<TrainConfig> = {}, flags: Partial<Tr
   if (config.data !== '' && file.imageSize === undefined && flags.imageSize === undefined) config.imageSize = 112;
   if (config.data === '' && config.batchSize > config.trainIdentities * config.samplesPerIdentity)
     throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `batchSize ${config.batchSize} is larger than the training set (${config.trainIdentities * config.samplesPerIdentity} images)`);
+  if (config.batchSize % config.shards !== 0 || config.batchSize / config.shards < 2)
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `batchSize ${config.batchSize} must split into ${config.shards} shards (ranks) of at least 2 samples each`);
   return config;
 }

@@ -19,10 +19,13 @@ export class SgdMomentum {
     for (const v of variables) this.velocity.set(v.name, tf.variable(tf.zerosLike(v), false, `${v.name}/velocity`));
   }
 
-  /** One update with learning rate lr; returns the gradients' global norm before clipping. */
-  step(grads: Record<string, tf.Tensor>, lr: number): number {
+  /**
+   * One update with learning rate lr; returns the gradients' global norm before clipping. `norm`
+   * replaces the norm of `grads` where some of the gradient lives elsewhere (a Partial FC class
+   * shard on each rank: src/distributed/canonical-step.ts).
+   */
+  step(grads: Record<string, tf.Tensor>, lr: number, norm = this.norm(grads)): number {
     const { momentum, weightDecay, clipNorm } = this.options;
-    const norm = tf.tidy(() => Math.sqrt(tf.addN(this.variables.map((v) => tf.sum(tf.square(grads[v.name] ?? tf.zerosLike(v))))).dataSync()[0]!));
     const factor = clipNorm > 0 && norm > clipNorm ? clipNorm / (norm + 1e-6) : 1;
     tf.tidy(() => {
       for (const p of this.variables) {
@@ -35,6 +38,11 @@ export class SgdMomentum {
       }
     });
     return norm;
+  }
+
+  /** The global L2 norm of the gradients (a missing one counts as zeros). */
+  norm(grads: Record<string, tf.Tensor>): number {
+    return tf.tidy(() => Math.sqrt(tf.addN(this.variables.map((v) => tf.sum(tf.square(grads[v.name] ?? tf.zerosLike(v))))).dataSync()[0]!));
   }
 
   /** The velocity tensors, in the order of the parameters given to the constructor (checkpoints). */

@@ -8,6 +8,9 @@
 //
 // The entropies, γ and the code-mode ω2 are data (detached, as in the official code); the paper's
 // ω2 = 1 − p_gt stays differentiable (focal-loss style, TOPOFR.md §1.5.1).
+//
+// The classifier (margin head + softmax → ce, p_gt, entropies) is a parameter: the full softmax
+// over the class centres here, or Partial FC across ranks (src/distributed/partial-fc.ts).
 import * as tf from '@tensorflow/tfjs';
 import { marginLogits, type MarginHead } from '../model/heads.js';
 import { topologicalLoss } from '../tf/topological-loss.js';
@@ -40,11 +43,51 @@ export function headOf(config: TrainConfig): MarginHead {
   return { kind: config.head, scale: config.scale, margin: config.margin };
 }
 
+/** What the loss needs of a classifier, per sample of the batch. */
+export interface Classification {
+  /** Cross-entropy of the margin logits (differentiable). */
+  ce: tf.Tensor1D;
+  /** Softmax probability of the ground-truth class (differentiable). */
+  pGt: tf.Tensor1D;
+  /** Prediction entropies −Σ p log(p + 1e−5) over all classes (data, for SDE's GUM). */
+  entropies(): Float64Array;
+}
+
+export type Classifier = (z: tf.Tensor2D, labels: tf.Tensor1D) => Classification;
+
+/** −Σ_k p_k log(p_k + 1e−5) of each row of a rows × classes probability matrix (≥ 0). */
+export function rowEntropies(probs: ArrayLike<number>, rows: number, classes: number): Float64Array {
+  const entropies = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    let e = 0;
+    for (let k = 0; k < classes; k++) {
+      const q = probs[i * classes + k]!;
+      e -= q * Math.log(q + 1e-5);
+    }
+    entropies[i] = Math.max(0, e);
+  }
+  return entropies;
+}
+
+/** The full softmax over all class centres with the margin head (the official code's classifier). */
+export function softmaxClassifier(centres: tf.Variable, head: MarginHead): Classifier {
+  const classes = centres.shape[0]!;
+  return (z, labels) => {
+    const logits = marginLogits(z, centres as tf.Tensor2D, labels, head);
+    const logp = tf.logSoftmax(logits);
+    const onehot = tf.oneHot(labels, classes);
+    const ce = tf.neg(tf.sum(tf.mul(logp, onehot), 1)) as tf.Tensor1D;
+    const p = tf.exp(logp);
+    const pGt = tf.sum(tf.mul(p, onehot), 1) as tf.Tensor1D;
+    return { ce, pGt, entropies: () => rowEntropies(p.dataSync(), z.shape[0], classes) };
+  };
+}
+
 /**
  * Builds the loss closure for one batch: returns the scalar loss tensor (for tf.variableGrads) and
  * fills `parts` with the numbers to log. `seed` drives RSP and the paper GUM's random signs.
  */
-export function stepLoss(backbone: tf.LayersModel, centres: tf.Variable, batch: StepBatch, config: TrainConfig,
+export function stepLoss(backbone: tf.LayersModel, classifier: Classifier, batch: StepBatch, config: TrainConfig,
   seed: number, parts: StepParts, onGum?: (entropies: Float64Array, fit: GumFit) => void): () => tf.Scalar {
   const { n, size } = batch;
   const rsp = randomStructurePerturbation(batch.images, n, size, size, {
@@ -54,31 +97,17 @@ export function stepLoss(backbone: tf.LayersModel, centres: tf.Variable, batch: 
   // The input space of ISA: the original batch (paper), which the official code's in-place erasing
   // also edits (D3: `inPlaceErasing` applied it to batch.images above).
   const inputSpace = batch.images;
-  const classes = centres.shape[0]!;
   return () => {
     const labels = tf.tensor1d(batch.labels, 'int32');
     const perturbed = tf.tensor4d(rsp.perturbed, [n, size, size, 3]);
     const z = backbone.apply(perturbed, { training: true }) as tf.Tensor2D;
-    const logits = marginLogits(z, centres as tf.Tensor2D, labels, headOf(config));
-    const logp = tf.logSoftmax(logits);
-    const onehot = tf.oneHot(labels, classes);
-    const ce = tf.neg(tf.sum(tf.mul(logp, onehot), 1));
-    const p = tf.exp(logp);
-    const pGt = tf.sum(tf.mul(p, onehot), 1);
+    const classified = classifier(z, labels);
+    const { ce, pGt } = classified;
 
     let weight: tf.Tensor = tf.onesLike(ce);
     parts.pi = NaN;
     if (config.omega1 !== 'none') {
-      const probs = p.dataSync();
-      const entropies = new Float64Array(n);
-      for (let i = 0; i < n; i++) {
-        let e = 0;
-        for (let k = 0; k < classes; k++) {
-          const q = probs[i * classes + k]!;
-          e -= q * Math.log(q + 1e-5);
-        }
-        entropies[i] = Math.max(0, e);
-      }
+      const entropies = classified.entropies();
       const gum = fitGaussianUniform(entropies, { variant: config.omega1, seed });
       onGum?.(entropies, gum);
       parts.pi = gum.pi;

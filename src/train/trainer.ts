@@ -14,6 +14,12 @@ import { STEP_STREAM } from '../data/sampler.js';
 import type { FaceSource } from '../data/source.js';
 import { trainingSource } from '../data/training-source.js';
 import { classCentres } from '../model/heads.js';
+import { stepGradients, type StepPlan } from '../distributed/canonical-step.js';
+import { agreeOnRun, shareState } from '../distributed/run-state.js';
+import { PartialFc } from '../distributed/partial-fc.js';
+import { loadPartialFcShard, savePartialFcShard } from '../distributed/partial-fc-checkpoint.js';
+import { localWorld, type World } from '../distributed/world.js';
+import { shardRange } from '../distributed/shard.js';
 import { fileSaver } from '../model/file-io.js';
 import { iresnet } from '../model/iresnet.js';
 import { useBackend } from '../tf/backend.js';
@@ -23,7 +29,7 @@ import type { TrainConfig } from './config.js';
 import { SgdMomentum } from './optimizer.js';
 import { polyLearningRate } from './schedule.js';
 import type { GumFit } from './gum.js';
-import { stepLoss, type StepParts } from './step.js';
+import { headOf, softmaxClassifier, stepLoss, type StepParts } from './step.js';
 import { VerificationCallback } from './verification-callback.js';
 
 export interface StepRecord extends StepParts {
@@ -51,12 +57,14 @@ export interface TrainRun {
   seconds: number;
 }
 
-/** The tensors a checkpoint holds: every model weight (BN statistics included), W, the momentum buffers. */
-function stateTensors(model: tf.LayersModel, centres: tf.Variable, optimizer: SgdMomentum): Map<string, tf.Variable> {
+/** The tensors a checkpoint holds: every model weight (BN statistics included), W, the momentum
+ *  buffers; with Partial FC, W and its momentum are per rank (rankTensors) instead. */
+function stateTensors(model: tf.LayersModel, centres: tf.Variable, optimizer: SgdMomentum, partialFc: boolean): Map<string, tf.Variable> {
   const tensors = new Map<string, tf.Variable>();
   for (const w of model.weights) tensors.set(`model/${w.originalName}`, w.read() as tf.Variable);
-  tensors.set('head/centres', centres);
-  optimizer.state().forEach((v, k) => tensors.set(`velocity/${k}`, v));  // parameter order: stable across processes
+  if (!partialFc) tensors.set('head/centres', centres);
+  const velocity = optimizer.state();
+  (partialFc ? velocity.slice(0, -1) : velocity).forEach((v, k) => tensors.set(`velocity/${k}`, v));  // parameter order: stable across processes
   return tensors;
 }
 
@@ -74,40 +82,70 @@ export interface TrainingSession {
   total: number;
   /** One SGD step at global step index k (0-based): the batch, the schedule and the draws of step k. */
   step(k: number, onGum?: (entropies: Float64Array, fit: GumFit) => void): Promise<StepRecord>;
-  /** The tensors a checkpoint holds, by stable name. */
+  /** The tensors a checkpoint holds, by stable name (the same on every rank). */
   stateTensors(): Map<string, tf.Variable>;
+  /** The processes this session trains on (localWorld() for one). */
+  world: World;
+  /** Partial FC's class shard of this rank (config.partialFc), whose centres and momentum are rankTensors. */
+  partialFc?: PartialFc;
+  rankTensors(): Map<string, tf.Variable>;
   /** Stops the loader's workers. */
   close(): Promise<void>;
 }
 
-/** Builds the data, model, head and optimizer of a config (after selecting its backend). */
-export async function createSession(config: TrainConfig, hooks: Pick<TrainHooks, 'log'> = {}): Promise<TrainingSession> {
+export interface SessionOptions extends Pick<TrainHooks, 'log'> {
+  /** The ranks of a distributed run, each computing one of config.shards gradient shards. */
+  world?: World;
+}
+
+/** Builds the data, model, head and optimizer of a config (after selecting its backend). The loader
+ *  serves this process's part of each step's batch of config.batchSize samples: all of it in one
+ *  process (whose config.shards shards are row ranges of it), one shard per rank in a distributed
+ *  run — the same rows either way (the plan draws a global batch and splits it in rank order). */
+export async function createSession(config: TrainConfig, options: SessionOptions = {}): Promise<TrainingSession> {
+  const world = options.world ?? localWorld();
   await useBackend(config.backend);
+  agreeOnRun(world, config);
   const source = await trainingSource(config);
-  const loader = createLoader(source, { batchSize: config.batchSize, imageSize: config.imageSize, seed: config.seed,
-    workers: config.dataWorkers, skipBadImages: config.skipBadImages, onWarning: hooks.log });
+  const ranks = world.size;
+  const loader = createLoader(source, { batchSize: config.batchSize / ranks, worldSize: ranks, rank: world.rank,
+    imageSize: config.imageSize, seed: config.seed, workers: config.dataWorkers, skipBadImages: config.skipBadImages, onWarning: options.log });
   const model = iresnet({ depth: config.depth, inputSize: config.imageSize, widthMultiplier: config.widthMultiplier,
     embeddingSize: config.embeddingSize, seed: config.seed });
-  const centres = classCentres(source.classes, config.embeddingSize, config.seed);
-  const variables = [...model.trainableWeights.map((w) => w.read() as tf.Variable), centres];
+  const partialFc = config.partialFc ? new PartialFc(world, { classes: source.classes, embeddingSize: config.embeddingSize,
+    head: headOf(config), sampleRate: config.sampleRate, seed: config.seed }) : undefined;
+  const centres = partialFc?.centres ?? classCentres(source.classes, config.embeddingSize, config.seed);
+  const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const variables = [...trainable, centres];
   const optimizer = new SgdMomentum(variables, { momentum: config.momentum, weightDecay: config.weightDecay, clipNorm: config.clipNorm });
   const perEpoch = loader.perEpoch;
   const total = perEpoch * config.epochs;
   const warmup = Math.round(config.warmupEpochs * perEpoch);
+  const plan: StepPlan = { world, shards: config.shards, replicated: partialFc ? trainable : variables, local: partialFc ? [centres] : [],
+    runningStats: model.nonTrainableWeights.map((w) => w.read() as tf.Variable) };
+  const pixels = config.imageSize * config.imageSize * 3;
   return {
-    config, source, loader, model, centres, optimizer, perEpoch, total,
-    stateTensors: () => stateTensors(model, centres, optimizer),
+    config, source, loader, model, centres, optimizer, perEpoch, total, world, partialFc,
+    stateTensors: () => stateTensors(model, centres, optimizer, partialFc !== undefined),
+    rankTensors: () => new Map(partialFc ? [['head/centres', centres], ['velocity/centres', optimizer.state().at(-1)!]] : []),
     close: () => loader.close().finally(() => source.close()),
     async step(k, onGum) {
       const ts = performance.now();
       const batch = await loader.batch(k);
       const lr = polyLearningRate(k, total, config.lr, warmup);
-      const parts: StepParts = { loss: NaN, cls: NaN, topo: NaN, omega: NaN, pi: NaN, perturbed: 0 };
-      const f = stepLoss(model, centres, { images: batch.images, labels: batch.labels, n: config.batchSize, size: config.imageSize },
-        config, mixSeed(STEP_STREAM, config.seed, k, 2), parts, onGum);
-      const { value, grads } = tf.variableGrads(f, variables);
-      const gradNorm = optimizer.step(grads, lr);
-      value.dispose();
+      const { grads, parts, norm } = stepGradients(plan, (shard) => {
+        const [from, to] = ranks > 1 ? [0, batch.labels.length] : shardRange(config.batchSize, shard, config.shards);
+        const images = batch.images.subarray(from * pixels, to * pixels), labels = batch.labels.subarray(from, to);
+        const parts: StepParts = { loss: NaN, cls: NaN, topo: NaN, omega: NaN, pi: NaN, perturbed: 0 };
+        const classifier = partialFc ? partialFc.classifier(k) : softmaxClassifier(centres, headOf(config));
+        // RSP's stream: shard 0 keeps the unsharded step's, so shards = 1 trains as before.
+        const f = stepLoss(model, classifier, { images, labels, n: labels.length, size: config.imageSize },
+          config, mixSeed(STEP_STREAM, config.seed, k, 2 + 2 * shard), parts, shard === 0 ? onGum : undefined);
+        const { value, grads } = tf.variableGrads(f, variables);
+        value.dispose();
+        return { grads, parts };
+      });
+      const gradNorm = optimizer.step(grads, lr, norm);
       tf.dispose(Object.values(grads));
       if (!Number.isFinite(parts.loss)) throw new RangeError(`training diverged at step ${k}: loss ${parts.loss} (lower lr or alpha)`);
       return { step: k + 1, epoch: batch.epoch, lr, gradNorm, ...parts, imgPerS: (config.batchSize * 1000) / (performance.now() - ts) };
@@ -115,18 +153,24 @@ export async function createSession(config: TrainConfig, hooks: Pick<TrainHooks,
   };
 }
 
-export async function train(config: TrainConfig, options: { resume?: boolean } & TrainHooks = {}): Promise<TrainRun> {
-  const log = options.log ?? (() => {});
+/** Trains `config`; with `world` (an MPI world), as one of its ranks: rank 0 writes the run's
+ *  files and checkpoints, reports progress and runs the verification callback (docs/distributed.md). */
+export async function train(config: TrainConfig, options: { resume?: boolean; world?: World } & TrainHooks = {}): Promise<TrainRun> {
+  const world = options.world ?? localWorld();
+  const lead = world.rank === 0;
+  const log = lead ? (options.log ?? (() => {})) : () => {};
   const dir = join(config.outDir, config.name);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
-  const session = await createSession(config, { log });
+  if (lead) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  }
+  const session = await createSession(config, { log, world });
   const limit = config.maxSteps > 0 ? Math.min(config.maxSteps, session.total) : session.total;
   const checkpointDir = join(dir, 'checkpoint');
   const metricsPath = join(dir, 'metrics.jsonl');
 
   let start = 0;
-  if (options.resume) {
+  if (options.resume && lead) {
     const ckpt = loadCheckpoint<{ step: number }>(checkpointDir);
     for (const [name, v] of session.stateTensors()) {
       const saved = ckpt.tensors.get(name);
@@ -136,23 +180,29 @@ export async function train(config: TrainConfig, options: { resume?: boolean } &
     }
     start = ckpt.state.step;
     log(`resumed ${dir} at step ${start}`);
-  } else {
+  } else if (lead) {
     writeFileSync(metricsPath, '');
   }
+  start = shareState(world, session.stateTensors(), start);  // rank 0's weights and step, on every rank
+  if (options.resume && session.partialFc) loadPartialFcShard(checkpointDir, start, session.partialFc, session.rankTensors());
   const save = (step: number) => {
-    const tensors = [...session.stateTensors()].map(([name, v]) =>
-      [name, { shape: v.shape, values: v.dataSync() as Float32Array }] as [string, { shape: number[]; values: Float32Array }]);
-    saveCheckpoint(checkpointDir, { step }, tensors);
+    if (session.partialFc) savePartialFcShard(checkpointDir, step, world, session.partialFc, session.rankTensors());
+    if (lead) {
+      const tensors = [...session.stateTensors()].map(([name, v]) =>
+        [name, { shape: v.shape, values: v.dataSync() as Float32Array }] as [string, { shape: number[]; values: Float32Array }]);
+      saveCheckpoint(checkpointDir, { step }, tensors);
+    }
+    if (session.partialFc) world.barrier();  // rank 0's checkpoint names this step: older shards may go
   };
 
-  const verification = VerificationCallback.fromConfig(config, log);
+  const verification = lead ? VerificationCallback.fromConfig(config, log) : undefined;
   const records: StepRecord[] = [];
   let lastGum: TrainRun['lastGum'];
   const t0 = performance.now();
   for (let step = start; step < limit; step++) {
     const record = await session.step(step, (entropies, fit) => (lastGum = { entropies, fit }));
     records.push(record);
-    if ((step + 1) % config.logEvery === 0) appendFileSync(metricsPath, `${JSON.stringify(record)}\n`);
+    if (lead && (step + 1) % config.logEvery === 0) appendFileSync(metricsPath, `${JSON.stringify(record)}\n`);
     options.onStep?.(record, limit);
     if (verification?.due(step + 1)) appendFileSync(metricsPath, `${JSON.stringify(await verification.run(step + 1, session.model))}\n`);
     if ((step + 1) % config.checkpointEvery === 0 || step + 1 === limit) save(step + 1);
