@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { pairwiseDistances, ripsPersistence } from '../index.js';
+import { assertSparseFits } from '../ops/rips.js';
 import { TopofrError } from '../errors.js';
 import type { Device, LowerDistanceMatrix, Metric, RipsInput } from '../types.js';
 import { parseRipserInput, RIPSER_FORMATS, type RipserFormat, type RipserInput } from '../io/ripser-input.js';
@@ -34,6 +35,10 @@ export interface PersistenceOptions {
   threads?: number;
 }
 
+/** Peak memory per interval of the engine's result once printed (its arrays, the interval objects
+ *  and the text): measured 3.4 GB for the 16.8 M essential classes of "0 16777215 1". */
+const PRINTED_BYTES_PER_INTERVAL = 160;
+
 /** What Ripser's main() decides before computing: its header lines, the threshold, and what the
  *  engine gets. */
 interface Plan {
@@ -63,6 +68,7 @@ function plan(input: RipserInput, options: PersistenceOptions): Plan {
   const { threshold, metric = 'euclidean', device } = options;
   if (input.kind === 'sparse') {
     const { sparse } = input;
+    assertSparseFits(sparse.n, sparse.d.length, options.dim, 'topofr persistence', PRINTED_BYTES_PER_INTERVAL);
     const possible = (sparse.n * (sparse.n - 1)) / 2;
     return { n: sparse.n, header: [sparseMatrixLine(sparse.n, sparse.i.length, possible)], threshold, engineInput: sparse };
   }

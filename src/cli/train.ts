@@ -1,11 +1,13 @@
 // `topofr train [--config FILE] [--setting value …] [--resume]`: trains on the embedded synthetic
 // identities. Every TrainConfig field is a flag (camelCase → --kebab-case), so the CLI cannot drift
-// from the config; precedence is defaults < file < flags. Progress goes to stderr (a bar on a TTY,
+// from the config; precedence is defaults < file < flags (with --resume: defaults < the run's own
+// settings < file < flags, and a changed setting needs --override). Progress goes to stderr (a bar on a TTY,
 // one line per log interval otherwise); the result summary to stdout.
 import { Option, type Command } from 'commander';
 import { quietTfjs } from '../tf/quiet.js';
 import { DEFAULT_CONFIG, readConfigFile, resolveConfig, type TrainConfig } from '../train/config.js';
 import { finishRun } from '../train/finish.js';
+import { savedRunConfig } from '../train/run-folder.js';
 import { train, type StepRecord } from '../train/trainer.js';
 
 const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -32,7 +34,8 @@ export function registerTrain(program: Command): void {
     .command('train')
     .description('train TopoFR on the embedded synthetic identities (no arguments: the demo run), evaluate, and write runs/<name>/')
     .option('--config <file>', 'YAML or JSON settings (flags override them)')
-    .option('--resume', 'continue runs/<name>/ from its last checkpoint, exactly')
+    .option('--resume', "continue runs/<name>/ from its last checkpoint, exactly, with the run's own settings")
+    .option('--override', "with --resume: continue with the changed settings given (lr, alpha, …) instead of refusing them")
     .option('--no-progress', 'plain log lines instead of a progress bar');
   for (const [key, value] of Object.entries(DEFAULT_CONFIG)) {
     if (key === 'progress') continue;
@@ -43,12 +46,19 @@ export function registerTrain(program: Command): void {
   }
   command.action(async (flags: Record<string, unknown>) => {
     quietTfjs();
-    const { config: file, resume, progress, ...settings } = flags;
-    const config = resolveConfig(typeof file === 'string' ? readConfigFile(file) : {}, { ...settings, progress: progress !== false } as Partial<TrainConfig>);
+    const { config: file, resume, override, progress, ...settings } = flags;
+    const fromFile = typeof file === 'string' ? readConfigFile(file) : {};
+    const fromFlags = { ...settings, progress: progress !== false } as Partial<TrainConfig>;
+    let config = resolveConfig(fromFile, fromFlags);
+    // A resume starts from the settings the run was trained with; the file and flags given now are
+    // changes to them, which train() refuses unless --override.
+    const saved = resume === true ? savedRunConfig(config) : undefined;
+    if (saved) config = resolveConfig({ ...saved, ...fromFile, outDir: config.outDir, name: config.name }, fromFlags);
     const tty = config.progress && process.stderr.isTTY;
     const t0 = performance.now();
     const run = await train(config, {
       resume: resume === true,
+      override: override === true,
       log: (line) => process.stderr.write(`topofr: ${line}\n`),
       onStep: (r, total) => {
         const line = progressLine(r, total, (performance.now() - t0) / 1000);

@@ -47,7 +47,7 @@ function count(value: unknown, fn: string, name: string): number {
   return value;
 }
 
-function toNative(input: RipsInput, metric: Metric | undefined, fn: string): NativeRipsInput {
+function toNative(input: RipsInput, metric: Metric | undefined, maxDim: number, fn: string): NativeRipsInput {
   if (typeof input !== 'object' || input === null)
     throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${fn}: input must be a point cloud, a distance matrix (full or lower), or sparse distances`);
   if (isPointCloud(input)) {
@@ -70,7 +70,9 @@ function toNative(input: RipsInput, metric: Metric | undefined, fn: string): Nat
     const d = typed(s.d, Float32Array, fn, 'input.d');
     if (i.length !== d.length || j.length !== d.length)
       throw new TopofrRangeError('ERR_TOPOFR_INVALID_SHAPE', `${fn}: input.i, input.j and input.d must have the same length`);
-    return { kind: 'sparse', n: count(s.n, fn, 'input.n'), i, j, d };
+    const n = count(s.n, fn, 'input.n');
+    assertSparseFits(n, d.length, maxDim, fn);
+    return { kind: 'sparse', n, i, j, d };
   }
   if (metric !== undefined)
     throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: metric applies to point clouds only; a matrix is used as given`);
@@ -89,6 +91,28 @@ function assertFits(n: number, fn: string): void {
     );
 }
 
+/** Bytes of the result per interval: births, deaths (float32) and two int32 edges. */
+export const RESULT_BYTES_PER_INTERVAL = 24;
+
+/**
+ * Sparse input costs memory per vertex, however few its edges: the engine's lists, binomial table
+ * and union-find (native/core/rips sparse_memory: 72 + 8·(maxDim + 3) bytes), and one essential
+ * interval per lone vertex (`bytesPerInterval` for its result: the arrays returned here, more
+ * where a caller formats them). Refuses what cannot fit, before anything is allocated: a 13-byte
+ * file "0 16777215 1" is 16.8 M vertices.
+ */
+export function assertSparseFits(n: number, entries: number, maxDim: number, fn: string, bytesPerInterval = RESULT_BYTES_PER_INTERVAL): void {
+  const top = Math.min(maxDim, Math.max(n - 1, 0));
+  const bytes = n * (72 + 8 * (top + 3) + bytesPerInterval) + entries * 56;
+  const limit = os.totalmem() * 0.8;
+  if (bytes > limit)
+    throw new TopofrRangeError(
+      'ERR_TOPOFR_TOO_LARGE',
+      `${fn}: sparse input on n = ${n} vertices (${entries} entries) needs ~${(bytes / 2 ** 30).toFixed(1)} GiB, more than this machine has ` +
+        `(${(limit / 2 ** 30).toFixed(1)} GiB); n is one more than the largest vertex index: renumber the vertices 0…n−1`,
+    );
+}
+
 function prepare(input: RipsInput, options: RipsOptions, fn: string) {
   const maxDim = options.maxDim ?? 1;
   if (!Number.isInteger(maxDim) || maxDim < 0 || maxDim > 64)
@@ -103,7 +127,7 @@ function prepare(input: RipsInput, options: RipsOptions, fn: string) {
     throw new TopofrError('ERR_TOPOFR_UNSUPPORTED', `${fn}: the Rips engine runs on the CPU in this release; use device 'cpu' or 'auto'`);
   if (options.device !== undefined && options.device !== 'cpu' && options.device !== 'auto')
     throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: unknown device '${String(options.device)}'; use 'cpu', 'cuda' or 'auto'`);
-  const nativeInput = toNative(input, options.metric, fn);
+  const nativeInput = toNative(input, options.metric, maxDim, fn);
   const metric = resolveMetric(options.metric, fn);
   return [nativeInput, maxDim, threshold, modulus, resolveThreads(options.threads, fn), metric] as const;
 }

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { TopofrRangeError, TopofrTypeError } from '../errors.js';
+import { printable } from '../util/printable.js';
 
 export interface TrainConfig {
   /** Run name: outputs go to `<outDir>/<name>/`. */
@@ -117,17 +118,32 @@ const RANGES: Partial<Record<Field, [number, number]>> = {
   lambda: [0, 100], latentScale: [1e-6, 1e6], checkpointEvery: [1, 1e9], logEvery: [1, 1e9], maxSteps: [0, 1e12], seed: [0, 2 ** 31 - 1],
 };
 
+/** A value from a file, for a message: JSON, short, escaped (and never a throw of its own). */
+function shown(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = typeof value;
+  }
+  return printable(text.length > 80 ? `${text.slice(0, 77)}...` : text);
+}
+
+/** A run name is one folder under outDir: not a path, not '.' or '..'. */
+const RUN_NAME = /^(?!\.\.?$)[A-Za-z0-9._-]{1,128}$/;
+
 function checkField(key: string, value: unknown, source: string): void {
-  if (!(key in DEFAULT_CONFIG)) {
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${source}: unknown setting '${key}' (known: ${Object.keys(DEFAULT_CONFIG).join(', ')})`);
+  // Own keys only: '__proto__', 'constructor' or 'toString' are not settings.
+  if (!Object.prototype.hasOwnProperty.call(DEFAULT_CONFIG, key)) {
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${source}: unknown setting '${printable(key)}' (known: ${Object.keys(DEFAULT_CONFIG).join(', ')})`);
   }
   const field = key as Field;
   const expected = typeof DEFAULT_CONFIG[field];
   if (typeof value !== expected)
-    throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${source}: '${key}' must be a ${expected}, got ${JSON.stringify(value)}`);
+    throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${source}: '${key}' must be a ${expected}, got ${shown(value)}`);
   const choices = CHOICES[field];
   if (choices && !choices.includes(value as string | number))
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${source}: '${key}' must be one of ${choices.join(', ')}, got ${JSON.stringify(value)}`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${source}: '${key}' must be one of ${choices.join(', ')}, got ${shown(value)}`);
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${source}: '${key}' must be finite, got ${value}`);
     if (INTEGERS.includes(field) && !Number.isInteger(value))
@@ -136,8 +152,11 @@ function checkField(key: string, value: unknown, source: string): void {
     if (range && (value < range[0] || value > range[1]))
       throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${source}: '${key}' must be in [${range[0]}, ${range[1]}], got ${value}`);
   }
-  if (field === 'name' && !/^[A-Za-z0-9._-]+$/.test(value as string))
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${source}: 'name' may use letters, digits, '.', '_' and '-' only, got ${JSON.stringify(value)}`);
+  if (field === 'name' && !RUN_NAME.test(value as string))
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE',
+      `${source}: 'name' is the run's folder under outDir: 1 to 128 letters, digits, '.', '_' and '-', not '.' or '..'; got ${shown(value)}`);
+  if (field === 'outDir' && (value as string).length === 0)
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${source}: 'outDir' must not be empty (use '.' for the current folder)`);
 }
 
 /** Checks a partial config from `source` (a file name, 'flags'), field by field. */

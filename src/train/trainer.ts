@@ -5,16 +5,16 @@
 // Determinism: every random choice is a function of (seed, step): the epoch's shuffle, the flips,
 // RSP, the paper GUM's signs. So a checkpoint needs only the weights, the momentum buffers and the
 // step, and `resume` continues with the very batch and draws an uninterrupted run would use.
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { TopofrError, TopofrRangeError } from '../errors.js';
 import { syntheticFaceDataset, type FaceSplit, type SyntheticFaceDataset } from '../data/dataset.js';
 import { classCentres } from '../model/heads.js';
 import { fileSaver } from '../model/file-io.js';
 import { iresnet } from '../model/iresnet.js';
 import { useBackend } from '../tf/backend.js';
 import { mixSeed, mulberry32 } from '../util/random.js';
-import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { RunFolder } from './run-folder.js';
 import type { TrainConfig } from './config.js';
 import { SgdMomentum } from './optimizer.js';
 import { polyLearningRate } from './schedule.js';
@@ -129,40 +129,34 @@ export async function createSession(config: TrainConfig): Promise<TrainingSessio
       const gradNorm = optimizer.step(grads, lr);
       value.dispose();
       tf.dispose(Object.values(grads));
-      if (!Number.isFinite(parts.loss)) throw new RangeError(`training diverged at step ${k}: loss ${parts.loss} (lower lr or alpha)`);
+      if (!Number.isFinite(parts.loss)) throw new TopofrRangeError('ERR_TOPOFR_NON_FINITE', `training diverged at step ${k}: loss ${parts.loss} (lower lr or alpha)`);
       return { step: k + 1, epoch: batch.epoch, lr, gradNorm, ...parts, imgPerS: (config.batchSize * 1000) / (performance.now() - ts) };
     },
   };
 }
 
-export async function train(config: TrainConfig, options: { resume?: boolean } & TrainHooks = {}): Promise<TrainRun> {
+export async function train(config: TrainConfig, options: { resume?: boolean; override?: boolean } & TrainHooks = {}): Promise<TrainRun> {
   const log = options.log ?? (() => {});
-  const dir = join(config.outDir, config.name);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  const run = new RunFolder(config, options);  // a resume's checks: nothing is written before they pass
+  const dir = run.dir;
   const session = await createSession(config);
   const limit = config.maxSteps > 0 ? Math.min(config.maxSteps, session.total) : session.total;
-  const checkpointDir = join(dir, 'checkpoint');
-  const metricsPath = join(dir, 'metrics.jsonl');
-
-  let start = 0;
-  if (options.resume) {
-    const ckpt = loadCheckpoint<{ step: number }>(checkpointDir);
+  if (run.checkpoint) {
     for (const [name, v] of session.stateTensors()) {
-      const saved = ckpt.tensors.get(name);
-      if (!saved || saved.values.length !== v.size)
-        throw new RangeError(`checkpoint ${checkpointDir} does not match this config (tensor ${name}); resume with the run's own config`);
+      const saved = run.checkpoint.tensors.get(name);
+      if (!saved || saved.shape.join() !== v.shape.join())
+        throw new TopofrError('ERR_TOPOFR_CHECKPOINT', `checkpoint ${run.checkpointDir} does not match this config (tensor ${name}); resume with the run's own config`);
       v.assign(tf.tensor(saved.values, v.shape));
     }
-    start = ckpt.state.step;
-    log(`resumed ${dir} at step ${start}`);
-  } else {
-    writeFileSync(metricsPath, '');
+    if (run.overridden.length > 0) log(`resuming with changed settings (--override): ${run.overridden.join(', ')}`);
+    log(`resumed ${dir} at step ${run.start}`);
   }
+  run.begin();
+  const start = run.start;
   const save = (step: number) => {
     const tensors = [...session.stateTensors()].map(([name, v]) =>
       [name, { shape: v.shape, values: v.dataSync() as Float32Array }] as [string, { shape: number[]; values: Float32Array }]);
-    saveCheckpoint(checkpointDir, { step }, tensors);
+    run.save(step, tensors);
   };
 
   const records: StepRecord[] = [];
@@ -171,7 +165,7 @@ export async function train(config: TrainConfig, options: { resume?: boolean } &
   for (let step = start; step < limit; step++) {
     const record = session.step(step, (entropies, fit) => (lastGum = { entropies, fit }));
     records.push(record);
-    if ((step + 1) % config.logEvery === 0) appendFileSync(metricsPath, `${JSON.stringify(record)}\n`);
+    if ((step + 1) % config.logEvery === 0) run.logStep(record);
     options.onStep?.(record, limit);
     if ((step + 1) % config.checkpointEvery === 0 || step + 1 === limit) save(step + 1);
   }
