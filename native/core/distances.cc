@@ -19,6 +19,14 @@ namespace {
 // path costs nothing there and rescues near-duplicates where it matters.
 constexpr float kRefineFraction = 0.125f;
 
+// (Squared) Euclidean in float32 needs |x|² + |y|² in the normal range: products of coordinates
+// below ~2^-126 lose digits to underflow (subnormals), above 2^128 overflow. A cloud whose largest
+// coordinate lies outside [2^-kScaleFreeExponent, 2^kScaleFreeExponent] is multiplied by a power of
+// two (exact) for the GEMM, the results by its inverse; a pair whose |x|² + |y|² is still below
+// kMinGemmSum there (a point far smaller than the largest) is computed directly, in double.
+constexpr int kScaleFreeExponent = 40;
+constexpr float kMinGemmSum = 0x1p-100f;
+
 // Σ (a_k − b_k)² in double, with a fixed summation order: symmetric in (a, b), since (a−b)² = (b−a)².
 double direct_squared(const float* a, const float* b, int64_t dim, double scale_a = 1.0, double scale_b = 1.0) {
   double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
@@ -41,23 +49,32 @@ PointDistances::PointDistances(const float* points, int64_t n, int64_t dim, Metr
     : x_(points), rows_(points), n_(n), dim_(dim), metric_(metric) {
   if (metric == Metric::Cosine) {
     inv_norm_.resize(n);
-    unit_.resize(static_cast<size_t>(n * dim));
-    rows_ = unit_.data();
+    gemm_rows_.resize(static_cast<size_t>(n * dim));
+    rows_ = gemm_rows_.data();
   } else {
     norm2_.resize(n);
+    float largest = 0;
+    for (int64_t k = 0; k < n * dim; ++k) largest = std::max(largest, std::fabs(points[k]));
+    const int exponent = largest > 0 ? std::ilogb(largest) : 0;
+    if (exponent < -kScaleFreeExponent || exponent > kScaleFreeExponent) {
+      scale_exponent_ = -exponent;  // the largest coordinate becomes [1, 2)
+      gemm_rows_.resize(static_cast<size_t>(n * dim));
+      for (int64_t k = 0; k < n * dim; ++k) gemm_rows_[k] = std::ldexp(points[k], scale_exponent_);
+      rows_ = gemm_rows_.data();
+    }
   }
   for (int64_t i = 0; i < n; ++i) {
     const float* row = points + i * dim;
     double s = 0;  // exact enough for any float32 row: squares of float32 values neither over- nor underflow in double
     for (int64_t k = 0; k < dim; ++k) s += double(row[k]) * row[k];
     if (metric != Metric::Cosine) {
-      norm2_[i] = static_cast<float>(s);
+      norm2_[i] = static_cast<float>(std::ldexp(s, 2 * scale_exponent_));
       continue;
     }
     if (s == 0)
       throw std::invalid_argument("cosine distance is undefined for a zero vector (row " + std::to_string(i) + ")");
     inv_norm_[i] = 1.0 / std::sqrt(s);
-    for (int64_t k = 0; k < dim; ++k) unit_[i * dim + k] = static_cast<float>(row[k] * inv_norm_[i]);
+    for (int64_t k = 0; k < dim; ++k) gemm_rows_[i * dim + k] = static_cast<float>(row[k] * inv_norm_[i]);
   }
 }
 
@@ -123,9 +140,14 @@ void PointDistances::tile(int64_t r0, int64_t rows, int64_t c0, int64_t cols, fl
       for (int64_t j = 0; j < cols; ++j) {
         const float s = ni + nc[j];
         const float d2 = s - 2.0f * o[j];
-        const bool near = !(d2 > kRefineFraction * s);
+        const bool near = !(d2 > kRefineFraction * s) | !(s >= kMinGemmSum);
         refine |= near;
         o[j] = near ? -1.0f : squared ? d2 : std::sqrt(d2);
+      }
+      if (scale_exponent_ != 0) {  // back to the caller's scale: one rounding, of the exact product
+        const int back = (squared ? -2 : -1) * scale_exponent_;
+        for (int64_t j = 0; j < cols; ++j)
+          if (o[j] >= 0.0f) o[j] = static_cast<float>(std::ldexp(double(o[j]), back));
       }
     }
     if (!refine) continue;

@@ -29,6 +29,7 @@
 //   kaiming_normal(fan_out, relu), std = √(2 / fan_out), fan_out = out_channels·kh·kw (PyTorch's
 //   definition, also for grouped convs); PReLU α = 0.25. Seeded per layer.
 import * as tf from '@tensorflow/tfjs';
+import { TopofrRangeError } from '../errors.js';
 import { batchNormalization } from '../tf/batch-norm-layer.js';
 
 export interface MobileFaceNetOptions {
@@ -62,10 +63,10 @@ export function mobileFaceNet(options: MobileFaceNetOptions = {}): tf.LayersMode
   const embeddingSize = options.embeddingSize ?? 512;
   const inputSize = options.inputSize ?? 112;
   const baseSeed = options.seed ?? 2048;
-  if (!Number.isInteger(scale) || scale < 1) throw new RangeError(`mobileFaceNet: scale must be a positive integer, got ${scale}`);
-  if (blocks.length !== 4 || blocks.some((b) => !Number.isInteger(b) || b < 1)) throw new RangeError('mobileFaceNet: blocks must be 4 positive integers');
-  if (!Number.isInteger(embeddingSize) || embeddingSize < 1) throw new RangeError(`mobileFaceNet: bad embeddingSize ${embeddingSize}`);
-  if (!Number.isInteger(inputSize) || inputSize < 1) throw new RangeError(`mobileFaceNet: bad inputSize ${inputSize}`);
+  if (!Number.isInteger(scale) || scale < 1) throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `mobileFaceNet: scale must be a positive integer, got ${scale}`);
+  if (blocks.length !== 4 || blocks.some((b) => !Number.isInteger(b) || b < 1)) throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', 'mobileFaceNet: blocks must be 4 positive integers');
+  if (!Number.isInteger(embeddingSize) || embeddingSize < 1) throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `mobileFaceNet: bad embeddingSize ${embeddingSize}`);
+  if (!Number.isInteger(inputSize) || inputSize < 1) throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `mobileFaceNet: bad inputSize ${inputSize}`);
 
   let seedCounter = 0;
   const nextSeed = () => (baseSeed * 1_000_003 + ++seedCounter * 7919) % 2_147_483_647;
@@ -89,13 +90,13 @@ export function mobileFaceNet(options: MobileFaceNetOptions = {}): tf.LayersMode
         .conv2d({ filters: outC, kernelSize: kernel, strides: stride, padding, useBias: false, kernelInitializer: kaiming(fanOut), name })
         .apply(input) as T;
     }
-    if (inC % groups !== 0 || outC % groups !== 0) throw new RangeError(`mobileFaceNet: ${name}: channels not divisible by groups`);
+    if (inC % groups !== 0 || outC % groups !== 0) throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `mobileFaceNet: ${name}: channels not divisible by groups`);
     if (groups === inC && outC === inC) {
       return tf.layers
         .depthwiseConv2d({ kernelSize: kernel, strides: stride, padding, depthMultiplier: 1, useBias: false, depthwiseInitializer: kaiming(fanOut), name })
         .apply(input) as T;
     }
-    if (outC !== inC) throw new RangeError(`mobileFaceNet: ${name}: grouped conv with out != in is not supported`);
+    if (outC !== inC) throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `mobileFaceNet: ${name}: grouped conv with out != in is not supported`);
     const n = inC / groups;
     const dw = tf.layers
       .depthwiseConv2d({ kernelSize: kernel, strides: stride, padding, depthMultiplier: n, useBias: false, depthwiseInitializer: kaiming(fanOut), name })
