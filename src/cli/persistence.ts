@@ -2,7 +2,8 @@
 // 0…K, printed by default exactly as Ripser 1.2.1 prints them (so the two can be diffed), or as
 // JSON with the critical edges of every interval.
 import { readFile } from 'node:fs/promises';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { parseCount, parseFloat32, parsePrime } from './arguments.js';
 import { pairwiseDistances, ripsPersistence } from '../index.js';
 import { assertSparseFits } from '../ops/rips.js';
 import { TopofrError } from '../errors.js';
@@ -133,30 +134,6 @@ async function readInput(file: string): Promise<{ bytes: Uint8Array; name: strin
     const code = (err as NodeJS.ErrnoException).code ?? '';
     throw new TopofrError('ERR_TOPOFR_INVALID_VALUE', `cannot read ${file}: ${SYSTEM_ERRORS[code] ?? (err as Error).message}`);
   }
-}
-
-function parseCount(value: string, least: number): number {
-  if (!/^\d+$/.test(value.trim()) || Number(value) < least) throw new InvalidArgumentError(`expected an integer ≥ ${least}`);
-  return Number(value);
-}
-
-function parsePrime(value: string): number {
-  const p = Number(value);
-  let prime = /^\d+$/.test(value.trim()) && p >= 2;
-  for (let q = 2; prime && q * q <= p; q++) prime = p % q !== 0;
-  if (!prime) throw new InvalidArgumentError('expected a prime (coefficients in Z/p)');
-  return p;
-}
-
-/** Ripser reads --threshold and --ratio as float32 (std::stof) and compares float32 values. */
-function parseFloat32(least: number): (value: string) => number {
-  return (value) => {
-    const t = Number(value);
-    if (value.trim() === '' || !Number.isFinite(t) || t < least) throw new InvalidArgumentError(`expected a finite number ≥ ${least}`);
-    const asFloat32 = Math.fround(t);
-    if (!Number.isFinite(asFloat32)) throw new InvalidArgumentError('outside the float32 range');
-    return asFloat32;
-  };
 }
 
 interface PersistenceFlags extends PersistenceOptions {

@@ -7,7 +7,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { TopofrError } from '../errors.js';
+import { TopofrError, TopofrTypeError } from '../errors.js';
+import { describeValue } from '../util/check.js';
 import { printable } from '../util/printable.js';
 
 export const MODEL_JSON = 'model.json';
@@ -19,6 +20,7 @@ function toArrayBuffer(data: tf.io.WeightData): ArrayBuffer {
 
 /** A save handler writing `<dir>/model.json` and `<dir>/weights.bin` (dir is created). */
 export function fileSaver(dir: string): tf.io.IOHandler {
+  if (typeof dir !== 'string' || dir === '') throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `fileSaver: expected a folder path, got ${describeValue(dir)}`);
   const root = resolve(dir);
   return {
     async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
@@ -78,7 +80,7 @@ function readOrFail(path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new TopofrError('ERR_TOPOFR_IO', `cannot read ${printable(path)}: ${(err as Error).message}`);
+    throw new TopofrError('ERR_TOPOFR_IO', `cannot read ${printable(path)}: ${printable((err as Error).message)}`);
   }
 }
 
@@ -89,6 +91,8 @@ function readOrFail(path: string): Buffer {
  * Failures are TopofrErrors (ERR_TOPOFR_IO: unreadable, ERR_TOPOFR_PARSE: corrupt).
  */
 export function fileLoader(dirOrModelJson: string): tf.io.IOHandler {
+  if (typeof dirOrModelJson !== 'string' || dirOrModelJson === '')
+    throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `fileLoader: expected a folder or model.json path, got ${describeValue(dirOrModelJson)}`);
   const path = resolve(dirOrModelJson);
   const jsonPath = path.endsWith('.json') ? path : join(path, MODEL_JSON);
   const root = dirname(jsonPath);

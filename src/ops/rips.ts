@@ -5,6 +5,7 @@ import { TopofrError, TopofrRangeError, TopofrTypeError } from '../errors.js';
 import { native } from '../native.js';
 import type { Barcode, Device, LowerDistanceMatrix, Metric, RipsInput, SparseDistances } from '../types.js';
 import { assertDistanceMatrix, assertPointCloud, isPointCloud, resolveMetric, resolveThreads } from './validate.js';
+import { describeValue, isFloat32Array, isInt32Array, optionsArg } from '../util/check.js';
 
 export interface RipsOptions {
   /** Highest homology dimension (default 1). */
@@ -27,7 +28,8 @@ export type NativeRipsInput =
   | { kind: 'lower'; lower: Float32Array; n: number }
   | { kind: 'sparse'; n: number; i: Int32Array; j: Int32Array; d: Float32Array };
 
-const MAX_MODULUS = 65521; // the largest prime whose products fit the engine's 32-bit arithmetic
+/** The largest prime whose products fit the engine's 32-bit arithmetic. */
+export const MAX_MODULUS = 65521;
 
 function isPrime(p: number): boolean {
   if (p < 2) return false;
@@ -35,15 +37,14 @@ function isPrime(p: number): boolean {
   return true;
 }
 
-function typed<T>(value: unknown, type: new (...args: never[]) => T, fn: string, name: string): T {
-  if (!(value instanceof type))
-    throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${fn}: ${name} must be a ${type.name}`);
+function typed<T>(value: unknown, is: (v: unknown) => v is T, type: string, fn: string, name: string): T {
+  if (!is(value)) throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${fn}: ${name} must be a ${type}, got ${describeValue(value)}`);
   return value;
 }
 
 function count(value: unknown, fn: string, name: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 2 ** 31 - 1)
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_SHAPE', `${fn}: ${name} must be an integer ≥ 0, got ${String(value)}`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_SHAPE', `${fn}: ${name} must be an integer ≥ 0, got ${describeValue(value)}`);
   return value;
 }
 
@@ -57,7 +58,7 @@ function toNative(input: RipsInput, metric: Metric | undefined, maxDim: number, 
   }
   if ('lower' in input) {
     const m = input as LowerDistanceMatrix;
-    const lower = typed(m.lower, Float32Array, fn, 'input.lower');
+    const lower = typed(m.lower, isFloat32Array, 'Float32Array', fn, 'input.lower');
     const n = count(m.n, fn, 'input.n');
     if (lower.length !== (n * (n - 1)) / 2)
       throw new TopofrRangeError('ERR_TOPOFR_INVALID_SHAPE', `${fn}: input.lower has ${lower.length} values but n(n−1)/2 = ${(n * (n - 1)) / 2}`);
@@ -65,9 +66,9 @@ function toNative(input: RipsInput, metric: Metric | undefined, maxDim: number, 
   }
   if ('i' in input) {
     const s = input as SparseDistances;
-    const i = typed(s.i, Int32Array, fn, 'input.i');
-    const j = typed(s.j, Int32Array, fn, 'input.j');
-    const d = typed(s.d, Float32Array, fn, 'input.d');
+    const i = typed(s.i, isInt32Array, 'Int32Array', fn, 'input.i');
+    const j = typed(s.j, isInt32Array, 'Int32Array', fn, 'input.j');
+    const d = typed(s.d, isFloat32Array, 'Float32Array', fn, 'input.d');
     if (i.length !== d.length || j.length !== d.length)
       throw new TopofrRangeError('ERR_TOPOFR_INVALID_SHAPE', `${fn}: input.i, input.j and input.d must have the same length`);
     const n = count(s.n, fn, 'input.n');
@@ -113,20 +114,21 @@ export function assertSparseFits(n: number, entries: number, maxDim: number, fn:
     );
 }
 
-function prepare(input: RipsInput, options: RipsOptions, fn: string) {
+function prepare(input: RipsInput, given: unknown, fn: string) {
+  const options = optionsArg<RipsOptions>(given, fn);
   const maxDim = options.maxDim ?? 1;
   if (!Number.isInteger(maxDim) || maxDim < 0 || maxDim > 64)
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: maxDim must be an integer in [0, 64], got ${String(maxDim)}`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: maxDim must be an integer in [0, 64], got ${describeValue(maxDim)}`);
   const threshold = options.threshold ?? NaN;
   if (options.threshold !== undefined && (typeof threshold !== 'number' || !(threshold >= 0)))
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: threshold must be a number ≥ 0 (or Infinity), got ${String(threshold)}`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: threshold must be a number ≥ 0 (or Infinity), got ${describeValue(threshold)}`);
   const modulus = options.modulus ?? 2;
   if (!Number.isInteger(modulus) || modulus > MAX_MODULUS || !isPrime(modulus))
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: modulus must be a prime ≤ ${MAX_MODULUS} (coefficients in Z/p), got ${String(modulus)}`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: modulus must be a prime ≤ ${MAX_MODULUS} (coefficients in Z/p), got ${describeValue(modulus)}`);
   if (options.device === 'cuda')
     throw new TopofrError('ERR_TOPOFR_UNSUPPORTED', `${fn}: the Rips engine runs on the CPU in this release; use device 'cpu' or 'auto'`);
   if (options.device !== undefined && options.device !== 'cpu' && options.device !== 'auto')
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: unknown device '${String(options.device)}'; use 'cpu', 'cuda' or 'auto'`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: unknown device ${describeValue(options.device)}; use 'cpu', 'cuda' or 'auto'`);
   const nativeInput = toNative(input, options.metric, maxDim, fn);
   const metric = resolveMetric(options.metric, fn);
   return [nativeInput, maxDim, threshold, modulus, resolveThreads(options.threads, fn), metric] as const;

@@ -4,7 +4,8 @@
 // TopoFR method switches at the official code's values; paper alternatives are one field away.
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { TopofrRangeError, TopofrTypeError } from '../errors.js';
+import { TopofrError, TopofrRangeError, TopofrTypeError } from '../errors.js';
+import { describeValue } from '../util/check.js';
 import { printable } from '../util/printable.js';
 
 export interface TrainConfig {
@@ -118,17 +119,6 @@ const RANGES: Partial<Record<Field, [number, number]>> = {
   lambda: [0, 100], latentScale: [1e-6, 1e6], checkpointEvery: [1, 1e9], logEvery: [1, 1e9], maxSteps: [0, 1e12], seed: [0, 2 ** 31 - 1],
 };
 
-/** A value from a file, for a message: JSON, short, escaped (and never a throw of its own). */
-function shown(value: unknown): string {
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = typeof value;
-  }
-  return printable(text.length > 80 ? `${text.slice(0, 77)}...` : text);
-}
-
 /** A run name is one folder under outDir: not a path, not '.' or '..'. */
 const RUN_NAME = /^(?!\.\.?$)[A-Za-z0-9._-]{1,128}$/;
 
@@ -140,10 +130,10 @@ function checkField(key: string, value: unknown, source: string): void {
   const field = key as Field;
   const expected = typeof DEFAULT_CONFIG[field];
   if (typeof value !== expected)
-    throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${source}: '${key}' must be a ${expected}, got ${shown(value)}`);
+    throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${source}: '${key}' must be a ${expected}, got ${describeValue(value)}`);
   const choices = CHOICES[field];
   if (choices && !choices.includes(value as string | number))
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${source}: '${key}' must be one of ${choices.join(', ')}, got ${shown(value)}`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${source}: '${key}' must be one of ${choices.join(', ')}, got ${describeValue(value)}`);
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${source}: '${key}' must be finite, got ${value}`);
     if (INTEGERS.includes(field) && !Number.isInteger(value))
@@ -154,7 +144,7 @@ function checkField(key: string, value: unknown, source: string): void {
   }
   if (field === 'name' && !RUN_NAME.test(value as string))
     throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE',
-      `${source}: 'name' is the run's folder under outDir: 1 to 128 letters, digits, '.', '_' and '-', not '.' or '..'; got ${shown(value)}`);
+      `${source}: 'name' is the run's folder under outDir: 1 to 128 letters, digits, '.', '_' and '-', not '.' or '..'; got ${describeValue(value)}`);
   if (field === 'outDir' && (value as string).length === 0)
     throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${source}: 'outDir' must not be empty (use '.' for the current folder)`);
 }
@@ -173,13 +163,14 @@ export function readConfigFile(path: string): Partial<TrainConfig> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `config file ${path}: ${(err as Error).message}`);
+    throw new TopofrError('ERR_TOPOFR_IO', `config file ${printable(path)}: ${printable((err as Error).message)}`);
   }
   let parsed: unknown;
   try {
-    parsed = /\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text);
+    // logLevel 'error': YAML's warnings would print the file's text (control bytes included) to stderr.
+    parsed = /\.ya?ml$/i.test(path) ? parseYaml(text, { logLevel: 'error' }) : JSON.parse(text);
   } catch (err) {
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `config file ${path} does not parse: ${(err as Error).message.split('\n')[0]}`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `config file ${printable(path)} does not parse: ${printable(String((err as Error).message).split('\n')[0]!)}`);
   }
   return checkPartial((parsed ?? {}) as Record<string, unknown>, path);
 }
