@@ -6,7 +6,7 @@ import { MAX_MODULUS } from '../ops/rips.js';
 /** A count for --dim or --threads: an integer in [least, 2^31 − 1]. */
 export function parseCount(value: string, least: number): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || n < least || n > 2 ** 31 - 1) throw new InvalidArgumentError(`expected an integer in [${least}, 2^31 − 1]`);
+  if (!/^\d+$/.test(value.trim()) || n < least || n > 2 ** 31 - 1) throw new InvalidArgumentError(`expected an integer ≥ ${least} (at most 2^31 − 1)`);
   return n;
 }
 

@@ -3,7 +3,20 @@
 // operation for the crash-point test (crash-point.ts).
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { TopofrError } from '../errors.js';
+import { printable } from '../util/printable.js';
 import { afterFileOperation } from './crash-point.js';
+
+/** Runs `work` (file operations on behalf of `what`); an operating-system error becomes a
+ *  TopofrError ERR_TOPOFR_IO that names what could not be written and why. */
+export function writingTo<T>(what: string, work: () => T): T {
+  try {
+    return work();
+  } catch (err) {
+    if (typeof (err as NodeJS.ErrnoException)?.syscall !== 'string') throw err;
+    throw new TopofrError('ERR_TOPOFR_IO', `cannot write ${printable(what)}: ${printable((err as Error).message)}`);
+  }
+}
 
 /** Writes `data` to `path` (created or truncated) and forces it to disk. */
 export function writeDurably(path: string, data: Uint8Array): void {

@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { TopofrError, TopofrTypeError } from '../errors.js';
+import { writingTo } from '../io/durable-file.js';
 import { describeValue } from '../util/check.js';
 import { printable } from '../util/printable.js';
 
@@ -27,7 +28,7 @@ export function fileSaver(dir: string): tf.io.IOHandler {
       if (artifacts.modelTopology == null || artifacts.modelTopology instanceof ArrayBuffer) {
         throw new TopofrError('ERR_TOPOFR_UNSUPPORTED', 'fileSaver: binary model topologies are not supported (expected a layers-model JSON)');
       }
-      mkdirSync(root, { recursive: true });
+      writingTo(`the model to ${root}`, () => mkdirSync(root, { recursive: true }));
       const weightData = artifacts.weightData === undefined ? new ArrayBuffer(0) : toArrayBuffer(artifacts.weightData);
       const manifest: tf.io.WeightsManifestConfig = [{ paths: [`./${WEIGHTS_BIN}`], weights: artifacts.weightSpecs ?? [] }];
       const modelJSON: tf.io.ModelJSON = {
@@ -42,8 +43,10 @@ export function fileSaver(dir: string): tf.io.IOHandler {
       if (artifacts.userDefinedMetadata != null) modelJSON.userDefinedMetadata = artifacts.userDefinedMetadata;
       if (artifacts.modelInitializer != null) modelJSON.modelInitializer = artifacts.modelInitializer;
       if (artifacts.initializerSignature != null) modelJSON.initializerSignature = artifacts.initializerSignature;
-      writeFileSync(join(root, WEIGHTS_BIN), new Uint8Array(weightData));
-      writeFileSync(join(root, MODEL_JSON), JSON.stringify(modelJSON));
+      writingTo(`the model to ${root}`, () => {
+        writeFileSync(join(root, WEIGHTS_BIN), new Uint8Array(weightData));
+        writeFileSync(join(root, MODEL_JSON), JSON.stringify(modelJSON));
+      });
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
     },
   };

@@ -7,7 +7,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TopofrError } from '../errors.js';
 import { afterFileOperation } from '../io/crash-point.js';
-import { replaceFile } from '../io/durable-file.js';
+import { replaceFile, writingTo } from '../io/durable-file.js';
 import { checkPartial, type TrainConfig } from './config.js';
 import { checkpointState, clearCheckpoint, loadCheckpoint, saveCheckpoint, type Checkpoint } from './checkpoint.js';
 
@@ -82,20 +82,23 @@ export class RunFolder {
 
   /** Writes the run's config and its metrics up to `start`; a fresh run drops an older run's checkpoint. */
   begin(): void {
-    mkdirSync(this.dir, { recursive: true });
-    if (!this.checkpoint) clearCheckpoint(this.checkpointDir);
-    replaceFile(this.dir, 'metrics.jsonl', this.checkpoint ? metricsUpTo(this.metricsPath, this.start) : '');
-    replaceFile(this.dir, 'config.json', `${JSON.stringify(this.config, null, 2)}\n`);
+    writingTo(`the run folder ${this.dir} (choose another outDir)`, () => {
+      mkdirSync(this.dir, { recursive: true });
+      if (!this.checkpoint) clearCheckpoint(this.checkpointDir);
+      replaceFile(this.dir, 'metrics.jsonl', this.checkpoint ? metricsUpTo(this.metricsPath, this.start) : '');
+      replaceFile(this.dir, 'config.json', `${JSON.stringify(this.config, null, 2)}\n`);
+    });
   }
 
   /** Appends one step's metrics line. */
   logStep(record: { step: number }): void {
-    appendFileSync(this.metricsPath, `${JSON.stringify(record)}\n`);
+    writingTo(this.metricsPath, () => appendFileSync(this.metricsPath, `${JSON.stringify(record)}\n`));
     afterFileOperation(`append ${this.metricsPath}`);
   }
 
   save(step: number, tensors: Iterable<[string, { shape: number[]; values: Float32Array }]>): void {
-    saveCheckpoint<RunState>(this.checkpointDir, { step, config: this.config }, tensors);
+    writingTo(`the checkpoint of step ${step} in ${this.checkpointDir}`,
+      () => saveCheckpoint<RunState>(this.checkpointDir, { step, config: this.config }, tensors));
   }
 }
 
