@@ -8,7 +8,9 @@
 // a JS buffer. N-API cannot pin an ArrayBuffer's memory: the caller may detach it (transfer it to a
 // worker, structuredClone with transfer) or resize it while a libuv thread reads it. So its inputs
 // are copied into native memory (JobInput) before it is queued; a sync call reads them in place,
-// since the JS thread is inside the call and nothing can detach them.
+// since the JS thread is inside the call and nothing can detach them — unless they live in a
+// SharedArrayBuffer, which other threads may write: copied too. So the core only ever reads inputs
+// that were checked and cannot change.
 //
 // The environment may end while a job runs (worker.terminate(), process.exit() in a worker): Node
 // waits for the job, then runs its completion with JS disallowed. Every N-API call then fails, so
@@ -31,7 +33,8 @@ using Work = std::function<void()>;
 using Finish = std::function<Napi::Value(Napi::Env)>;
 
 // The elements a job reads: the caller's array in place (sync), or a native copy that the job owns
-// (async). Cheap to copy into a lambda; the copy lives as long as the last job holding it.
+// (async, or a SharedArrayBuffer that another thread may write meanwhile). Cheap to copy into a
+// lambda; the copy lives as long as the last job holding it.
 template <class T>
 class JobInput {
  public:

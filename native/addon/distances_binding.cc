@@ -30,7 +30,7 @@ Napi::Value PairwiseDistances(const Napi::CallbackInfo& info) {
 
     Napi::Float32Array out = Napi::Float32Array::New(env, static_cast<size_t>(n * n));
     float* out_data = out.Data();
-    const JobInput<float> x(points.data, points.length, async);
+    const JobInput<float> x(points.data, points.length, async || points.shared);
     Work work = [=] {
       check_points_finite(x.data(), n, dim, threads);
       if (device == "cuda") {

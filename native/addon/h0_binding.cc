@@ -40,7 +40,7 @@ Napi::Value PersistenceH0Points(const Napi::CallbackInfo& info) {
     const Metric metric = metric_arg(info, 3);
     const int threads = static_cast<int>(integer_arg(info, 4, "threads", 0, 4096));
     const bool async = boolean_arg(info, 5, "async");
-    const JobInput<float> x(points.data, points.length, async);
+    const JobInput<float> x(points.data, points.length, async || points.shared);
     return run_h0(info, async, [=] {
       check_points_finite(x.data(), n, dim, threads);
       return persistence_h0(PointDistances(x.data(), n, dim, metric), threads);
@@ -55,7 +55,7 @@ Napi::Value PersistenceH0Matrix(const Napi::CallbackInfo& info) {
     expect_shape(matrix, n, n, "matrix");
     const int threads = static_cast<int>(integer_arg(info, 2, "threads", 0, 4096));
     const bool async = boolean_arg(info, 3, "async");
-    const JobInput<float> m(matrix.data, matrix.length, async);
+    const JobInput<float> m(matrix.data, matrix.length, async || matrix.shared);
     return run_h0(info, async, [=] {
       check_distance_matrix(m.data(), n, threads);
       return persistence_h0(MatrixDistances(m.data(), n), threads);

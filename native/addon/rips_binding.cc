@@ -107,7 +107,7 @@ Napi::Value RipsPersistence(const Napi::CallbackInfo& info) {
       const int64_t dim = kind == "points" ? count_field(input, "dim", 1) : n;
       expect_shape({data.Data(), data.ElementLength()}, n, dim, "input.data");
       const Metric metric = kind == "points" ? metric_arg(info, 6) : Metric::Euclidean;
-      const JobInput<float> input_data(data.Data(), data.ElementLength(), async);
+      const JobInput<float> input_data(data.Data(), data.ElementLength(), async || is_shared(data));
       const bool points = kind == "points";
       work = [=] {
         const float* x = input_data.data();
@@ -129,7 +129,7 @@ Napi::Value RipsPersistence(const Napi::CallbackInfo& info) {
         throw UserError(ErrorKind::Range, "ERR_TOPOFR_INVALID_SHAPE",
                         "input.lower has " + std::to_string(lower.ElementLength()) + " values but n(n−1)/2 = " +
                             std::to_string(expected));
-      const JobInput<float> l(lower.Data(), lower.ElementLength(), async);
+      const JobInput<float> l(lower.Data(), lower.ElementLength(), async || is_shared(lower));
       work = [=] {
         check_lower(l.data(), expected);
         *result = rips::rips_dense(l.data(), n, options);
@@ -141,8 +141,9 @@ Napi::Value RipsPersistence(const Napi::CallbackInfo& info) {
       const int64_t m = static_cast<int64_t>(d.ElementLength());
       if (static_cast<int64_t>(i.ElementLength()) != m || static_cast<int64_t>(j.ElementLength()) != m)
         throw UserError(ErrorKind::Range, "ERR_TOPOFR_INVALID_SHAPE", "input.i, input.j and input.d must have the same length");
-      const JobInput<int32_t> pi(i.Data(), i.ElementLength(), async), pj(j.Data(), j.ElementLength(), async);
-      const JobInput<float> pd(d.Data(), d.ElementLength(), async);
+      const bool copy = async || is_shared(i) || is_shared(j) || is_shared(d);
+      const JobInput<int32_t> pi(i.Data(), i.ElementLength(), copy), pj(j.Data(), j.ElementLength(), copy);
+      const JobInput<float> pd(d.Data(), d.ElementLength(), copy);
       work = [=] {
         check_sparse(n, pi.data(), pj.data(), pd.data(), m);
         *result = rips::rips_sparse(n, pi.data(), pj.data(), pd.data(), m, options);
