@@ -69,7 +69,7 @@ function plan(input: RipserInput, options: PersistenceOptions): Plan {
   const { threshold, metric = 'euclidean', device } = options;
   if (input.kind === 'sparse') {
     const { sparse } = input;
-    assertSparseFits(sparse.n, sparse.d.length, options.dim, 'topofr persistence', PRINTED_BYTES_PER_INTERVAL);
+    assertSparseFits(sparse.n, sparse.d.length, options.dim, 'persistence', PRINTED_BYTES_PER_INTERVAL);
     const possible = (sparse.n * (sparse.n - 1)) / 2;
     return { n: sparse.n, header: [sparseMatrixLine(sparse.n, sparse.i.length, possible)], threshold, engineInput: sparse };
   }

@@ -1,6 +1,6 @@
 // Inputs that change while a call runs. Sync calls on a SharedArrayBuffer that another thread
 // fills with NaN, ±Infinity and negative values meanwhile: each call returns or refuses with a typed
-// error (ERR_TOPOFR_NON_FINITE for a NaN distance met mid-call), never hangs (the runner is watched
+// error (the addon reads shared input from a copy, checked), never hangs (the runner is watched
 // from outside) or crashes. Async calls whose input buffer is detached (transferred away) right
 // after the call: the result is the sync result on the original data, bit for bit (async calls
 // copy their inputs before they are queued).
