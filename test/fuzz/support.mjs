@@ -132,20 +132,7 @@ export function scaled(rng, data) {
   return { data: Float32Array.from(data, (v) => v * factor), factor: decimal ? `1e${e}` : `2^${e}` };
 }
 
-/** d(i, j) in float64 from float32 coordinates (cosine as ½|x/|x| − y/|y||²: no cancellation). */
-export function distance64(x, dim, i, j, metric) {
-  let ni = 0;
-  let nj = 0;
-  for (let k = 0; k < dim; k++) {
-    ni += x[i * dim + k] ** 2;
-    nj += x[j * dim + k] ** 2;
-  }
-  const sa = metric === 'cosine' ? 1 / Math.sqrt(ni) : 1;
-  const sb = metric === 'cosine' ? 1 / Math.sqrt(nj) : 1;
-  let s = 0;
-  for (let k = 0; k < dim; k++) s += (x[i * dim + k] * sa - x[j * dim + k] * sb) ** 2;
-  return metric === 'sqeuclidean' ? s : metric === 'euclidean' ? Math.sqrt(s) : s / 2;
-}
+export { distance64 } from '../support/distance64.mjs';
 
 /**
  * The engine's error bound for one float32 distance, from its arithmetic: a dot product of length
