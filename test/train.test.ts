@@ -50,7 +50,7 @@ describe('config', () => {
     expect(code(() => resolveConfig({}, { head: 'sphereface' } as never))).toBe('RangeError:ERR_TOPOFR_INVALID_VALUE');
     expect(code(() => resolveConfig({}, { name: '../x' }))).toBe('RangeError:ERR_TOPOFR_INVALID_VALUE');
     expect(code(() => resolveConfig({}, { batchSize: 4096 }))).toBe('RangeError:ERR_TOPOFR_INVALID_VALUE');
-    expect(code(() => readConfigFile(join(dir, 'missing.yaml')))).toBe('RangeError:ERR_TOPOFR_INVALID_VALUE');
+    expect(code(() => readConfigFile(join(dir, 'missing.yaml')))).toBe('Error:ERR_TOPOFR_IO');
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'epochs: [1, 2\n');
     expect(code(() => readConfigFile(bad))).toBe('RangeError:ERR_TOPOFR_INVALID_VALUE');
