@@ -59,5 +59,6 @@ for (let k = first; k < limit && performance.now() < deadline; k++) {
     result.failures.push({ case: k, input: c.label.slice(0, 500), problem });
   }
 }
+process.stdout.write('closing\n');
 await target.close?.();
 process.stdout.write(`result ${JSON.stringify(result)}\n`);

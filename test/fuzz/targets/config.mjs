@@ -60,7 +60,11 @@ export default {
         if (fromFile) {
           const path = join(dir, `${k}-${file.name}`);
           writeFileSync(path, file.text);
-          checkConfig(resolveConfig(readConfigFile(path)));
+          try {
+            checkConfig(resolveConfig(readConfigFile(path)));
+          } finally {
+            rmSync(path);
+          }
         } else {
           checkConfig(resolveConfig({}, config));
         }
