@@ -1,7 +1,7 @@
 // The closing figures of issue 15, measured: how many inputs the fuzz targets tried and how many
 // crashed (a signal), hung, were refused without a typed error or answered wrongly; worker_threads
-// ended inside native calls; runs killed after each file operation and resumed; the 13-byte sparse
-// file. Everything runs in child processes, so a crash or a hang is counted, not fatal.
+// ended inside native calls; runs killed after each file operation and resumed; async calls in
+// flight together; the 13-byte sparse file. Everything runs in child processes, so a crash or a hang is counted, not fatal.
 //   npm run build && node scripts/robustness-figures.mjs [--minutes 10] [--json out.json]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -122,6 +122,12 @@ function killResumeTrials(seconds) {
   return t;
 }
 
+/** Many async calls in flight at once, inputs detached, compared with sync; memory over 9 150 calls. */
+function concurrency() {
+  const r = spawnSync(process.execPath, ['--expose-gc', join(ROOT, 'test/support/concurrency-child.mjs'), '150', '60'], { encoding: 'utf8', timeout: 600_000 });
+  return r.status === 0 ? JSON.parse(r.stdout) : { failed: r.status ?? r.signal, stderr: r.stderr.slice(-300) };
+}
+
 /** The 13-byte sparse file "0 16777215 1" (n = 16.8 M vertices) and its 2^31 − 1 version. */
 function sparseFile() {
   const dir = mkdtempSync(join(tmpdir(), 'topofr-figures-sparse-'));
@@ -151,6 +157,7 @@ figures.teardown = teardownTrials(budget * teardownShare);
 process.stderr.write(`worker teardown: ${JSON.stringify(figures.teardown)}\n`);
 figures.killResume = killResumeTrials(budget * killShare);
 process.stderr.write(`kill/resume: ${JSON.stringify(figures.killResume)}\n`);
+figures.concurrency = concurrency();
 figures.sparse = sparseFile();
 
 const sum = (key) => Object.values(figures.fuzz).reduce((s, f) => s + (Array.isArray(f[key]) ? f[key].length : f[key]), 0);
@@ -163,6 +170,7 @@ const lines = [
   `| wrong answers or untyped errors | ${sum('failures')} |`,
   `| worker_threads ended inside a native call | ${figures.teardown.trials} trials, ${figures.teardown.aborted} aborts |`,
   `| kills after a file operation (${figures.killResume.operations} per run), resumed | ${figures.killResume.trials} runs, ${figures.killResume.kills} kills: ${figures.killResume.identical} bit-identical, ${figures.killResume.differentWeights} different, ${figures.killResume.duplicateSteps} with duplicate steps, ${figures.killResume.missingSteps} with missing steps, ${figures.killResume.restartedFresh} killed before the first checkpoint (started again), ${figures.killResume.otherFailures} other failures |`,
+  `| async calls, 150 in flight at once, inputs detached | ${figures.concurrency.calls} calls, ${figures.concurrency.wrong} results different from sync; RSS ${figures.concurrency.rssBeforeMb} → ${figures.concurrency.rssAfterMb} MB |`,
   ...figures.sparse.map((s) => `| sparse file naming ${s.vertices} vertices | exit ${s.status} in ${s.seconds} s, peak RSS ${s.peakRssMb} MB: ${s.message.slice(0, 120)} |`),
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
