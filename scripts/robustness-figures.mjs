@@ -60,14 +60,15 @@ async function fuzz(target, seed, seconds) {
 /** worker_threads ended inside each entry point (terminate during sync and async calls, process.exit
  *  during async calls) at random delays; a trial is one entry point in one child. */
 function teardownTrials(seconds) {
-  const t = { trials: 0, aborted: 0 };
+  const t = { trials: 0, inFlight: 0, aborted: 0 };
   const end = performance.now() + seconds * 1000;
   for (let k = 0; performance.now() < end; k++) {
     const mode = ['sync-terminate', 'async-terminate', 'async-exit'][k % 3];
-    const delay = Math.floor(Math.random() * 600);
+    const delay = Math.floor(Math.random() * 300);
     const r = spawnSync(process.execPath, [join(ROOT, 'test/support/worker-teardown.mjs'), mode, String(delay)], { encoding: 'utf8', timeout: 300_000 });
-    const ended = r.stdout.trim() ? r.stdout.trim().split('\n').length : 0;
-    t.trials += r.status === 0 ? ended : ended + 1;
+    const lines = r.stdout.trim() ? r.stdout.trim().split('\n') : [];
+    t.trials += r.status === 0 ? lines.length : lines.length + 1;
+    t.inFlight += lines.filter((l) => l.endsWith('(in flight)')).length + (r.status === 0 ? 0 : 1);
     if (r.status !== 0 || r.signal) t.aborted++;
   }
   return t;
@@ -168,7 +169,7 @@ const lines = [
   `| crashes (a signal) | ${sum('crashes')} |`,
   `| hangs (no progress for ${HANG_SECONDS} s) | ${sum('hangs')} |`,
   `| wrong answers or untyped errors | ${sum('failures')} |`,
-  `| worker_threads ended inside a native call | ${figures.teardown.trials} trials, ${figures.teardown.aborted} aborts |`,
+  `| worker_threads ended while a native call runs (terminate in sync/async calls, process.exit in async calls) | ${figures.teardown.trials} trials (${figures.teardown.inFlight} with the call in flight), ${figures.teardown.aborted} aborts |`,
   `| kills after a file operation (${figures.killResume.operations} per run), resumed | ${figures.killResume.trials} runs, ${figures.killResume.kills} kills: ${figures.killResume.identical} bit-identical, ${figures.killResume.differentWeights} different, ${figures.killResume.duplicateSteps} with duplicate steps, ${figures.killResume.missingSteps} with missing steps, ${figures.killResume.restartedFresh} killed before the first checkpoint (started again), ${figures.killResume.otherFailures} other failures |`,
   `| async calls, 150 in flight at once, inputs detached | ${figures.concurrency.calls} calls, ${figures.concurrency.wrong} results different from sync; RSS ${figures.concurrency.rssBeforeMb} → ${figures.concurrency.rssAfterMb} MB |`,
   ...figures.sparse.map((s) => `| sparse file naming ${s.vertices} vertices | exit ${s.status} in ${s.seconds} s, peak RSS ${s.peakRssMb} MB: ${s.message.slice(0, 120)} |`),

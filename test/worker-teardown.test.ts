@@ -11,7 +11,7 @@ const ENTRIES = 7;
 
 function run(mode: string): Promise<{ status: number | null; signal: string | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CHILD, mode, '150'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CHILD, mode, '50'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -24,6 +24,7 @@ describe('a worker ending inside a native call leaves the process alive', () => 
   it.each(['sync-terminate', 'async-terminate', 'async-exit'])('%s, every entry point', async (mode) => {
     const r = await run(mode);
     expect({ status: r.status, signal: r.signal, stderr: r.stderr }).toEqual({ status: 0, signal: null, stderr: '' });
-    expect(r.stdout.trim().split('\n')).toHaveLength(ENTRIES);
+    // Every call was still running when its worker ended: the test exercised what it claims.
+    expect(r.stdout.trim().split('\n').filter((line) => line.endsWith('(in flight)'))).toHaveLength(ENTRIES);
   }, 60_000);
 });
