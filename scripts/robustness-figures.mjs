@@ -2,7 +2,7 @@
 // crashed (a signal), hung, were refused without a typed error or answered wrongly; worker_threads
 // ended inside native calls; runs killed after each file operation and resumed; async calls in
 // flight together; the 13-byte sparse file. Everything runs in child processes, so a crash or a hang is counted, not fatal.
-//   npm run build && node scripts/robustness-figures.mjs [--minutes 10] [--json out.json]
+//   npm run build && node scripts/robustness-figures.mjs [--minutes 10] [--parts fuzz,teardown,kill,concurrency,sparse] [--json out.json]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const ROOT = join(import.meta.dirname, '..');
-const { values } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, json: { type: 'string' } } });
+const { values } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, parts: { type: 'string', default: 'fuzz,teardown,kill,concurrency,sparse' },
+  json: { type: 'string' } } });
+const parts = new Set(values.parts.split(','));
 const budget = Number(values.minutes) * 60;
 const TARGETS = ['distances', 'h0', 'rips', 'ripser-input', 'config', 'cli', 'api', 'mid-call'];
 const HANG_SECONDS = 120;
@@ -148,31 +150,41 @@ function sparseFile() {
   return rows;
 }
 
-const figures = { fuzz: {}, startedAt: new Date().toISOString(), minutes: Number(values.minutes) };
-const fuzzShare = 0.6, teardownShare = 0.1, killShare = 0.3;
-for (const target of TARGETS) {
-  figures.fuzz[target] = await fuzz(target, 2, (budget * fuzzShare) / TARGETS.length);
-  process.stderr.write(`fuzz ${target}: ${JSON.stringify({ ...figures.fuzz[target], failures: figures.fuzz[target].failures.length })}\n`);
-}
-figures.teardown = teardownTrials(budget * teardownShare);
-process.stderr.write(`worker teardown: ${JSON.stringify(figures.teardown)}\n`);
-figures.killResume = killResumeTrials(budget * killShare);
-process.stderr.write(`kill/resume: ${JSON.stringify(figures.killResume)}\n`);
-figures.concurrency = concurrency();
-figures.sparse = sparseFile();
+const figures = { startedAt: new Date().toISOString(), minutes: Number(values.minutes) };
+const share = { fuzz: 0.6, teardown: 0.1, kill: 0.3 };
+const total = [...parts].reduce((sum, p) => sum + (share[p] ?? 0), 0) || 1;
+const seconds = (part) => (budget * share[part]) / total;
+const lines = ['| what | figure |', '|---|---|'];
 
-const sum = (key) => Object.values(figures.fuzz).reduce((s, f) => s + (Array.isArray(f[key]) ? f[key].length : f[key]), 0);
-const lines = [
-  '| what | figure |', '|---|---|',
-  `| fuzz inputs tried (8 targets, seed 2) | ${sum('cases')} (${sum('accepted')} accepted and checked, ${sum('refused')} refused with a typed error) |`,
-  `| … of which checked against an oracle (distances, H0, Rips) | ${['distances', 'h0', 'rips'].reduce((s, t) => s + figures.fuzz[t].accepted, 0)} |`,
-  `| crashes (a signal) | ${sum('crashes')} |`,
-  `| hangs (no progress for ${HANG_SECONDS} s) | ${sum('hangs')} |`,
-  `| wrong answers or untyped errors | ${sum('failures')} |`,
-  `| worker_threads ended while a native call runs (terminate in sync/async calls, process.exit in async calls) | ${figures.teardown.trials} trials (${figures.teardown.inFlight} with the call in flight), ${figures.teardown.aborted} aborts |`,
-  `| kills after a file operation (${figures.killResume.operations} per run), resumed | ${figures.killResume.trials} runs, ${figures.killResume.kills} kills: ${figures.killResume.identical} bit-identical, ${figures.killResume.differentWeights} different, ${figures.killResume.duplicateSteps} with duplicate steps, ${figures.killResume.missingSteps} with missing steps, ${figures.killResume.restartedFresh} killed before the first checkpoint (started again), ${figures.killResume.otherFailures} other failures |`,
-  `| async calls, 150 in flight at once, inputs detached | ${figures.concurrency.calls} calls, ${figures.concurrency.wrong} results different from sync; RSS ${figures.concurrency.rssBeforeMb} → ${figures.concurrency.rssAfterMb} MB |`,
-  ...figures.sparse.map((s) => `| sparse file naming ${s.vertices} vertices | exit ${s.status} in ${s.seconds} s, peak RSS ${s.peakRssMb} MB: ${s.message.slice(0, 120)} |`),
-];
+if (parts.has('fuzz')) {
+  figures.fuzz = {};
+  for (const target of TARGETS) {
+    figures.fuzz[target] = await fuzz(target, 2, seconds('fuzz') / TARGETS.length);
+    process.stderr.write(`fuzz ${target}: ${JSON.stringify({ ...figures.fuzz[target], failures: figures.fuzz[target].failures.length })}\n`);
+  }
+  const sum = (key) => Object.values(figures.fuzz).reduce((s, f) => s + (Array.isArray(f[key]) ? f[key].length : f[key]), 0);
+  lines.push(
+    `| fuzz inputs tried (8 targets, seed 2) | ${sum('cases')} (${sum('accepted')} accepted and checked, ${sum('refused')} refused with a typed error) |`,
+    `| … of which checked against an oracle (distances, H0, Rips) | ${['distances', 'h0', 'rips'].reduce((s, t) => s + figures.fuzz[t].accepted, 0)} |`,
+    `| crashes (a signal) | ${sum('crashes')} |`,
+    `| hangs (no progress for ${HANG_SECONDS} s) | ${sum('hangs')} |`,
+    `| wrong answers or untyped errors | ${sum('failures')} |`);
+}
+if (parts.has('teardown')) {
+  const t = (figures.teardown = teardownTrials(seconds('teardown')));
+  lines.push(`| worker_threads ended while a native call runs (terminate in sync/async calls, process.exit in async calls) | ${t.trials} trials (${t.inFlight} with the call in flight), ${t.aborted} aborts |`);
+}
+if (parts.has('kill')) {
+  const k = (figures.killResume = killResumeTrials(seconds('kill')));
+  lines.push(`| kills after a file operation (${k.operations} per run), resumed | ${k.trials} runs, ${k.kills} kills: ${k.identical} bit-identical, ${k.differentWeights} different, ${k.duplicateSteps} with duplicate steps, ${k.missingSteps} with missing steps, ${k.restartedFresh} killed before the first checkpoint (started again), ${k.otherFailures} other failures |`);
+}
+if (parts.has('concurrency')) {
+  const c = (figures.concurrency = concurrency());
+  lines.push(`| async calls, 150 in flight at once, inputs detached | ${c.calls} calls, ${c.wrong} results different from sync; RSS ${c.rssBeforeMb} → ${c.rssAfterMb} MB |`);
+}
+if (parts.has('sparse')) {
+  figures.sparse = sparseFile();
+  lines.push(...figures.sparse.map((s) => `| sparse file naming ${s.vertices} vertices | exit ${s.status} in ${s.seconds} s, peak RSS ${s.peakRssMb} MB: ${s.message.slice(0, 120)} |`));
+}
 process.stdout.write(`${lines.join('\n')}\n`);
 if (values.json) writeFileSync(values.json, `${JSON.stringify(figures, null, 2)}\n`);
