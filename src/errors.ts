@@ -12,7 +12,13 @@ export type TopofrErrorCode =
   | 'ERR_TOPOFR_UNSUPPORTED'
   | 'ERR_TOPOFR_MPI'
   | 'ERR_TOPOFR_NO_MPI'
-  | 'ERR_TOPOFR_DISTRIBUTED';
+  | 'ERR_TOPOFR_DISTRIBUTED'
+  /** A file or folder cannot be read or written (the message names it and says why). */
+  | 'ERR_TOPOFR_IO'
+  /** A checkpoint is missing, damaged, or belongs to another configuration. */
+  | 'ERR_TOPOFR_CHECKPOINT'
+  /** The native code failed in a way no input should cause: a bug, please report it. */
+  | 'ERR_TOPOFR_NATIVE';
 
 interface Coded { readonly code: TopofrErrorCode }
 

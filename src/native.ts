@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TopofrError } from './errors.js';
+import { TopofrError, TopofrRangeError, TopofrTypeError } from './errors.js';
 import type { NativeRipsInput } from './ops/rips.js';
 import type { Barcode } from './types.js';
 
@@ -49,6 +49,8 @@ export interface NativeAddon {
     out: Float32Array, rows: number, cols: number): void;
   /** glibc: keep freed memory for reuse instead of fresh mmaps (true) or restore the defaults (false). */
   retainFreedMemory(on: boolean): boolean;
+  /** The classes native errors are made of in this environment (native/addon/errors.h). */
+  setErrorClasses(generic: typeof TopofrError, type: typeof TopofrTypeError, range: typeof TopofrRangeError): void;
   capabilities(): { cuda: { compiled: boolean; deviceCount: number; name?: string; error?: string }; threads: number; blas: string };
   /** NHWC depthwise conv2d forward (native/addon/depthwise_binding.cc): writes y. Geometry: batch, inH, inW, inC, outH,
    * outW, channelMultiplier, kH, kW, strideH, strideW, dilationH, dilationW, padTop, padLeft; filter [kH, kW, inC, mult]. */
@@ -74,8 +76,9 @@ let addon: NativeAddon | undefined;
 export function native(): NativeAddon {
   if (addon) return addon;
   const explicit = process.env.TOPOFR_ADDON;
+  let loaded: NativeAddon;
   try {
-    addon = (explicit ? require(path.resolve(explicit)) : require('node-gyp-build')(root)) as NativeAddon;
+    loaded = (explicit ? require(path.resolve(explicit)) : require('node-gyp-build')(root)) as NativeAddon;
   } catch (cause) {
     throw new TopofrError(
       'ERR_TOPOFR_NO_NATIVE',
@@ -83,5 +86,7 @@ export function native(): NativeAddon {
         'Build it with `npm run build:native` (CMake) or `npx node-gyp rebuild` (CPU only) in the package folder.',
     );
   }
+  loaded.setErrorClasses(TopofrError, TopofrTypeError, TopofrRangeError);  // native errors are topofr's typed errors too
+  addon = loaded;
   return addon;
 }

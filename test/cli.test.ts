@@ -181,9 +181,9 @@ describe('topofr errors', () => {
     noStack(run.stderr);
   });
 
-  it('a prime too large for the engine: exit 1 with the limit', () => {
+  it('a prime too large for the engine: a usage error with the limit', () => {
     const run = topofr(['persistence', fixture('random16.lower_distance_matrix'), '--modulus', '65537']);
-    expect(run.status).toBe(1);
+    expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/^topofr: .*modulus.*65521/);
     noStack(run.stderr);
   });

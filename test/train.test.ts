@@ -50,7 +50,7 @@ describe('config', () => {
     expect(code(() => resolveConfig({}, { head: 'sphereface' } as never))).toBe('RangeError:ERR_TOPOFR_INVALID_VALUE');
     expect(code(() => resolveConfig({}, { name: '../x' }))).toBe('RangeError:ERR_TOPOFR_INVALID_VALUE');
     expect(code(() => resolveConfig({}, { batchSize: 4096 }))).toBe('RangeError:ERR_TOPOFR_INVALID_VALUE');
-    expect(code(() => readConfigFile(join(dir, 'missing.yaml')))).toBe('RangeError:ERR_TOPOFR_INVALID_VALUE');
+    expect(code(() => readConfigFile(join(dir, 'missing.yaml')))).toBe('Error:ERR_TOPOFR_IO');
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'epochs: [1, 2\n');
     expect(code(() => readConfigFile(bad))).toBe('RangeError:ERR_TOPOFR_INVALID_VALUE');
@@ -88,7 +88,7 @@ describe('schedule and optimizer', () => {
     expect(c.state.step).toBe(7);
     expect(Array.from(c.tensors.get('a')!.values)).toEqual([1, 2]);
     expect(c.tensors.get('b')!.shape).toEqual([1, 1]);
-    expect(code(() => loadCheckpoint(join(dir, 'none')))).toBe('RangeError:ERR_TOPOFR_INVALID_VALUE');
+    expect(code(() => loadCheckpoint(join(dir, 'none')))).toBe('Error:ERR_TOPOFR_CHECKPOINT');
   });
 });
 

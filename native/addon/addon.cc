@@ -6,6 +6,7 @@
 #include "../core/thread_pool.h"
 #include "../cuda/cuda_api.h"
 #include "bindings.h"
+#include "errors.h"
 
 namespace topofr {
 
@@ -47,6 +48,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("binaryOp", Napi::Function::New(env, BinaryOpEntry, "binaryOp"));
   exports.Set("retainFreedMemory", Napi::Function::New(env, RetainFreedMemory, "retainFreedMemory"));
   exports.Set("capabilities", Napi::Function::New(env, Capabilities, "capabilities"));
+  exports.Set("setErrorClasses", Napi::Function::New(env, SetErrorClasses, "setErrorClasses"));
   exports.Set("depthwiseConv2dForward", Napi::Function::New(env, DepthwiseConv2dForward, "depthwiseConv2dForward"));
   exports.Set("depthwiseConv2dBackpropInput", Napi::Function::New(env, DepthwiseConv2dBackpropInput, "depthwiseConv2dBackpropInput"));
   exports.Set("depthwiseConv2dBackpropFilter", Napi::Function::New(env, DepthwiseConv2dBackpropFilter, "depthwiseConv2dBackpropFilter"));

@@ -39,12 +39,16 @@ int64_t first_bad_row(int64_t rows, int threads, Check check) {
 
 }  // namespace
 
+bool is_shared(const Napi::TypedArray& array) {
+  return !array.ArrayBuffer().IsArrayBuffer();  // N-API: false for a SharedArrayBuffer
+}
+
 FloatArray float32_arg(const Napi::CallbackInfo& info, size_t index, const char* name) {
   Napi::Value v = info[index];
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
     type_error(position(info, index, name) + " must be a Float32Array");
   auto array = v.As<Napi::Float32Array>();
-  return {array.Data(), array.ElementLength()};
+  return {array.Data(), array.ElementLength(), is_shared(array)};
 }
 
 PointsArg points_arg(const Napi::CallbackInfo& info, size_t first) {

@@ -13,7 +13,12 @@ namespace topofr {
 struct FloatArray {
   float* data;
   size_t length;
+  bool shared = false;  // backed by a SharedArrayBuffer: another thread may write it during a call
 };
+
+// Whether a typed array's memory is a SharedArrayBuffer's. A job reads such memory only from a copy
+// (async.h's JobInput), like any async job's input: what it reads cannot change under it.
+bool is_shared(const Napi::TypedArray& array);
 
 FloatArray float32_arg(const Napi::CallbackInfo& info, size_t index, const char* name);
 // A row-major point cloud passed as (points, n, dim) from argument `first` on; its length is checked.

@@ -30,18 +30,18 @@ Napi::Value PairwiseDistances(const Napi::CallbackInfo& info) {
 
     Napi::Float32Array out = Napi::Float32Array::New(env, static_cast<size_t>(n * n));
     float* out_data = out.Data();
-    const float* x = points.data;
+    const JobInput<float> x(points.data, points.length, async || points.shared);
     Work work = [=] {
-      check_points_finite(x, n, dim, threads);
+      check_points_finite(x.data(), n, dim, threads);
       if (device == "cuda") {
-        cuda::pairwise_distances(x, n, dim, metric, out_data);
+        cuda::pairwise_distances(x.data(), n, dim, metric, out_data);
       } else {
-        pairwise_distances(PointDistances(x, n, dim, metric), out_data, threads);
+        pairwise_distances(PointDistances(x.data(), n, dim, metric), out_data, threads);
       }
     };
     auto out_ref = std::make_shared<Napi::Reference<Napi::Float32Array>>(Napi::Persistent(out));
     Finish finish = [out_ref](Napi::Env) -> Napi::Value { return out_ref->Value(); };
-    return async ? run_async(env, {info[0], out}, work, finish) : run_sync(env, work, finish);
+    return async ? run_async(env, {out}, work, finish) : run_sync(env, work, finish);
   });
 }
 

@@ -19,6 +19,12 @@ struct UserError : std::runtime_error {
   const char* code;
 };
 
+// setErrorClasses(TopofrError, TopofrTypeError, TopofrRangeError): the JS classes (each constructed
+// as new C(code, message)) that native errors are made of from now on in this environment;
+// src/native.ts registers them when it loads the addon (a worker_thread loads it again and
+// registers its own). Until then, plain Error / TypeError / RangeError with the same `code`.
+Napi::Value SetErrorClasses(const Napi::CallbackInfo& info);
+
 // Captures any exception as plain data, so an AsyncWorker can rethrow it as a typed JS error on the JS thread.
 struct ErrorInfo {
   ErrorKind kind = ErrorKind::Generic;

@@ -24,12 +24,11 @@ Napi::Value h0_result(Napi::Env env, const H0Pairs& pairs) {
 
 namespace {
 
-Napi::Value run_h0(const Napi::CallbackInfo& info, Napi::Value keep, bool async,
-                   std::function<H0Pairs()> compute) {
+Napi::Value run_h0(const Napi::CallbackInfo& info, bool async, std::function<H0Pairs()> compute) {
   auto pairs = std::make_shared<H0Pairs>();
   Work work = [pairs, compute] { *pairs = compute(); };
   Finish finish = [pairs](Napi::Env env) { return h0_result(env, *pairs); };
-  return async ? run_async(info.Env(), {keep}, work, finish) : run_sync(info.Env(), work, finish);
+  return async ? run_async(info.Env(), {}, work, finish) : run_sync(info.Env(), work, finish);
 }
 
 }  // namespace
@@ -42,10 +41,10 @@ Napi::Value PersistenceH0Points(const Napi::CallbackInfo& info) {
     const Metric metric = metric_arg(info, 3);
     const int threads = static_cast<int>(integer_arg(info, 4, "threads", 0, 4096));
     const bool async = boolean_arg(info, 5, "async");
-    const float* x = points.data;
-    return run_h0(info, info[0], async, [=] {
-      check_points_finite(x, n, dim, threads);
-      return persistence_h0(PointDistances(x, n, dim, metric), threads);
+    const JobInput<float> x(points.data, points.length, async || points.shared);
+    return run_h0(info, async, [=] {
+      check_points_finite(x.data(), n, dim, threads);
+      return persistence_h0(PointDistances(x.data(), n, dim, metric), threads);
     });
   });
 }
@@ -57,10 +56,10 @@ Napi::Value PersistenceH0Matrix(const Napi::CallbackInfo& info) {
     expect_shape(matrix, n, n, "matrix");
     const int threads = static_cast<int>(integer_arg(info, 2, "threads", 0, 4096));
     const bool async = boolean_arg(info, 3, "async");
-    const float* m = matrix.data;
-    return run_h0(info, info[0], async, [=] {
-      check_distance_matrix(m, n, threads);
-      return persistence_h0(MatrixDistances(m, n), threads);
+    const JobInput<float> m(matrix.data, matrix.length, async || matrix.shared);
+    return run_h0(info, async, [=] {
+      check_distance_matrix(m.data(), n, threads);
+      return persistence_h0(MatrixDistances(m.data(), n), threads);
     });
   });
 }

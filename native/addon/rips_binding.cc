@@ -107,9 +107,10 @@ Napi::Value RipsPersistence(const Napi::CallbackInfo& info) {
       const int64_t dim = kind == "points" ? count_field(input, "dim", 1) : n;
       expect_shape({data.Data(), data.ElementLength()}, n, dim, "input.data");
       const Metric metric = kind == "points" ? metric_arg(info, 6) : Metric::Euclidean;
-      const float* x = data.Data();
+      const JobInput<float> input_data(data.Data(), data.ElementLength(), async || is_shared(data));
       const bool points = kind == "points";
       work = [=] {
+        const float* x = input_data.data();
         if (points) check_points_finite(x, n, dim, threads);
         else check_distance_matrix(x, n, threads);
         // Refused before the distances are computed: they and dimension 0's edges must both fit.
@@ -128,10 +129,10 @@ Napi::Value RipsPersistence(const Napi::CallbackInfo& info) {
         throw UserError(ErrorKind::Range, "ERR_TOPOFR_INVALID_SHAPE",
                         "input.lower has " + std::to_string(lower.ElementLength()) + " values but n(n−1)/2 = " +
                             std::to_string(expected));
-      const float* l = lower.Data();
+      const JobInput<float> l(lower.Data(), lower.ElementLength(), async || is_shared(lower));
       work = [=] {
-        check_lower(l, expected);
-        *result = rips::rips_dense(l, n, options);
+        check_lower(l.data(), expected);
+        *result = rips::rips_dense(l.data(), n, options);
       };
     } else if (kind == "sparse") {
       const int64_t n = count_field(input, "n", 0);
@@ -140,17 +141,18 @@ Napi::Value RipsPersistence(const Napi::CallbackInfo& info) {
       const int64_t m = static_cast<int64_t>(d.ElementLength());
       if (static_cast<int64_t>(i.ElementLength()) != m || static_cast<int64_t>(j.ElementLength()) != m)
         throw UserError(ErrorKind::Range, "ERR_TOPOFR_INVALID_SHAPE", "input.i, input.j and input.d must have the same length");
-      const int32_t *pi = i.Data(), *pj = j.Data();
-      const float* pd = d.Data();
+      const bool copy = async || is_shared(i) || is_shared(j) || is_shared(d);
+      const JobInput<int32_t> pi(i.Data(), i.ElementLength(), copy), pj(j.Data(), j.ElementLength(), copy);
+      const JobInput<float> pd(d.Data(), d.ElementLength(), copy);
       work = [=] {
-        check_sparse(n, pi, pj, pd, m);
-        *result = rips::rips_sparse(n, pi, pj, pd, m, options);
+        check_sparse(n, pi.data(), pj.data(), pd.data(), m);
+        *result = rips::rips_sparse(n, pi.data(), pj.data(), pd.data(), m, options);
       };
     } else {
       throw UserError(ErrorKind::Type, "ERR_TOPOFR_INVALID_TYPE", "input.kind must be 'points', 'matrix', 'lower' or 'sparse'");
     }
     Finish finish = [result](Napi::Env e) { return barcodes_to_js(e, *result); };
-    return async ? run_async(env, {info[0]}, work, finish) : run_sync(env, work, finish);
+    return async ? run_async(env, {}, work, finish) : run_sync(env, work, finish);
   });
 }
 

@@ -19,6 +19,14 @@ namespace {
 // path costs nothing there and rescues near-duplicates where it matters.
 constexpr float kRefineFraction = 0.125f;
 
+// (Squared) Euclidean in float32 needs |x|² + |y|² in the normal range: products of coordinates
+// below ~2^-126 lose digits to underflow (subnormals), above 2^128 overflow. A cloud whose largest
+// coordinate lies outside [2^-kScaleFreeExponent, 2^kScaleFreeExponent] is multiplied by a power of
+// two (exact) for the GEMM, the results by its inverse; a pair whose |x|² + |y|² is still below
+// kMinGemmSum there (a point far smaller than the largest) is computed directly, in double.
+constexpr int kScaleFreeExponent = 40;
+constexpr float kMinGemmSum = 0x1p-100f;
+
 // Σ (a_k − b_k)² in double, with a fixed summation order: symmetric in (a, b), since (a−b)² = (b−a)².
 double direct_squared(const float* a, const float* b, int64_t dim, double scale_a = 1.0, double scale_b = 1.0) {
   double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
@@ -38,14 +46,35 @@ double direct_squared(const float* a, const float* b, int64_t dim, double scale_
 }  // namespace
 
 PointDistances::PointDistances(const float* points, int64_t n, int64_t dim, Metric metric)
-    : x_(points), n_(n), dim_(dim), metric_(metric), norm2_(n) {
+    : x_(points), rows_(points), n_(n), dim_(dim), metric_(metric) {
+  if (metric == Metric::Cosine) {
+    inv_norm_.resize(n);
+    gemm_rows_.resize(static_cast<size_t>(n * dim));
+    rows_ = gemm_rows_.data();
+  } else {
+    norm2_.resize(n);
+    float largest = 0;
+    for (int64_t k = 0; k < n * dim; ++k) largest = std::max(largest, std::fabs(points[k]));
+    const int exponent = largest > 0 ? std::ilogb(largest) : 0;
+    if (exponent < -kScaleFreeExponent || exponent > kScaleFreeExponent) {
+      scale_exponent_ = -exponent;  // the largest coordinate becomes [1, 2)
+      gemm_rows_.resize(static_cast<size_t>(n * dim));
+      for (int64_t k = 0; k < n * dim; ++k) gemm_rows_[k] = std::ldexp(points[k], scale_exponent_);
+      rows_ = gemm_rows_.data();
+    }
+  }
   for (int64_t i = 0; i < n; ++i) {
     const float* row = points + i * dim;
-    double s = 0;
+    double s = 0;  // exact enough for any float32 row: squares of float32 values neither over- nor underflow in double
     for (int64_t k = 0; k < dim; ++k) s += double(row[k]) * row[k];
-    norm2_[i] = static_cast<float>(s);
-    if (metric == Metric::Cosine && s == 0)
+    if (metric != Metric::Cosine) {
+      norm2_[i] = static_cast<float>(std::ldexp(s, 2 * scale_exponent_));
+      continue;
+    }
+    if (s == 0)
       throw std::invalid_argument("cosine distance is undefined for a zero vector (row " + std::to_string(i) + ")");
+    inv_norm_[i] = 1.0 / std::sqrt(s);
+    for (int64_t k = 0; k < dim; ++k) gemm_rows_[i * dim + k] = static_cast<float>(row[k] * inv_norm_[i]);
   }
 }
 
@@ -56,8 +85,7 @@ float PointDistances::direct(int64_t i, int64_t j) const {
     case Metric::SqEuclidean: return static_cast<float>(direct_squared(a, b, dim_));
     case Metric::Euclidean: return static_cast<float>(std::sqrt(direct_squared(a, b, dim_)));
     case Metric::Cosine:  // 1 − cos = ½·|x/|x| − y/|y||²
-      return static_cast<float>(
-          0.5 * direct_squared(a, b, dim_, 1.0 / std::sqrt(double(norm2_[i])), 1.0 / std::sqrt(double(norm2_[j]))));
+      return static_cast<float>(0.5 * direct_squared(a, b, dim_, inv_norm_[i], inv_norm_[j]));
   }
   return 0;
 }
@@ -69,8 +97,8 @@ float PointDistances::direct(int64_t i, int64_t j) const {
 // The boundaries depend on dim only, so every element is still a function of its two rows alone.
 void PointDistances::gram(int64_t r0, int64_t rows, int64_t c0, int64_t cols, float* out, int64_t ld) const {
   constexpr int64_t kSplitDim = 8192, kChunkDim = 4096;
-  const float* a = x_ + r0 * dim_;
-  const float* b = x_ + c0 * dim_;
+  const float* a = rows_ + r0 * dim_;
+  const float* b = rows_ + c0 * dim_;
   if (dim_ < kSplitDim) {
     sgemm_builtin(false, true, rows, cols, dim_, 1.0f, a, dim_, b, dim_, 0.0f, out, ld);
     return;
@@ -93,29 +121,33 @@ void PointDistances::gram(int64_t r0, int64_t rows, int64_t c0, int64_t cols, fl
 void PointDistances::tile(int64_t r0, int64_t rows, int64_t c0, int64_t cols, float* out, int64_t ld) const {
   if (rows <= 0 || cols <= 0) return;
   gram(r0, rows, c0, cols, out, ld);
-  const float* nc = norm2_.data() + c0;
   for (int64_t i = 0; i < rows; ++i) {
     float* o = out + i * ld;
-    const float ni = norm2_[r0 + i];
     bool refine = false;
     // Branch-free main loop (vectorised); pairs that need the direct path are marked −1 and redone
     // below. Every expression is symmetric in (i, j): sums and products of the two rows' values only.
     if (metric_ == Metric::Cosine) {
-      const float inv_i = 1.0f / std::sqrt(ni);
       for (int64_t j = 0; j < cols; ++j) {
-        const float d = 1.0f - o[j] * (inv_i * (1.0f / std::sqrt(nc[j])));
+        const float d = 1.0f - o[j];  // the Gram of unit rows
         const bool near = !(d > kRefineFraction);
         refine |= near;
         o[j] = near ? -1.0f : d;
       }
     } else {
+      const float* nc = norm2_.data() + c0;
+      const float ni = norm2_[r0 + i];
       const bool squared = metric_ == Metric::SqEuclidean;
       for (int64_t j = 0; j < cols; ++j) {
         const float s = ni + nc[j];
         const float d2 = s - 2.0f * o[j];
-        const bool near = !(d2 > kRefineFraction * s);
+        const bool near = !(d2 > kRefineFraction * s) | !(s >= kMinGemmSum);
         refine |= near;
         o[j] = near ? -1.0f : squared ? d2 : std::sqrt(d2);
+      }
+      if (scale_exponent_ != 0) {  // back to the caller's scale: one rounding, of the exact product
+        const int back = (squared ? -2 : -1) * scale_exponent_;
+        for (int64_t j = 0; j < cols; ++j)
+          if (o[j] >= 0.0f) o[j] = static_cast<float>(std::ldexp(double(o[j]), back));
       }
     }
     if (!refine) continue;

@@ -26,9 +26,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -49,6 +51,13 @@ struct Neighbour {
   float d;
   int32_t w;
 };
+
+// Every distance the engine reads passes through one of the three tile loops below, and each
+// checks it: a NaN compares false with everything, so it would silently never become an edge.
+[[noreturn]] void nan_distance(int64_t i, int64_t j) {
+  throw NonFiniteError("the distance between points " + std::to_string(i) + " and " + std::to_string(j) +
+                       " is NaN: the input changed during the call (pass a copy, or wait for the call to finish)");
+}
 
 // Orders the neighbours of one vertex v by (d, w). This is the global edge order restricted to the
 // edges at v: with equal d and a < b, edge {v, a} precedes {v, b} whether v lies below a, between
@@ -191,7 +200,8 @@ void seed_block(const DistanceSource& distances, int64_t r0, int64_t rows, Scrat
     const float* row = tile + r * rows;
     float threshold = kInf;
     for (int64_t c = 0; c < rows; ++c)
-      if (row[c] <= threshold && c != r) {
+      if (std::isnan(row[c])) nan_distance(v, r0 + c);
+      else if (row[c] <= threshold && c != r) {
         lists.insert(v, row[c], static_cast<int32_t>(r0 + c));
         threshold = lists.threshold(v);
       }
@@ -228,7 +238,12 @@ void scan_tile(const DistanceSource& distances, int64_t r0, int64_t rows, int64_
     };
     // Almost every candidate fails both tests. Flag the row in one branch-free (vectorised) sweep,
     // then look at single candidates only in the groups of 8 with a flag set.
-    for (int64_t c = 0; c < cols; ++c) passed[c] = (row[c] <= row_threshold) | (row[c] <= column_threshold[c]);
+    bool nan = false;
+    for (int64_t c = 0; c < cols; ++c) {
+      passed[c] = (row[c] <= row_threshold) | (row[c] <= column_threshold[c]);
+      nan |= row[c] != row[c];
+    }
+    if (nan) nan_distance(i, c0 + (std::find_if(row, row + cols, [](float d) { return d != d; }) - row));
     for (int64_t c = 0; c < cols; c += 8) {
       uint64_t group;
       std::memcpy(&group, passed + c, sizeof group);
@@ -298,6 +313,7 @@ void refresh(const DistanceSource& distances, const std::vector<int32_t>& stale,
         float threshold = lists.threshold(v);
         for (int64_t q = 0; q < cols; ++q) {
           const int32_t w = static_cast<int32_t>(c0 + q);
+          if (std::isnan(row[q])) nan_distance(v, w);
           if (row[q] <= threshold && component[w] != component[v]) {
             lists.insert_one_per_component(v, row[q], w, component[w], listed);
             threshold = lists.threshold(v);
@@ -329,10 +345,19 @@ class SpanningForest {
         next_(n_, 0),
         best_(n_) {}
 
+  // Ends: a round adds at least one edge (below), and there are at most n − 1 of them. With every
+  // distance comparable (NaN is refused when read) each component has a candidate edge, since its
+  // refreshed lists hold every vertex outside it; the least candidate of all joins two components.
+  // The check keeps that promise even if a source broke its contract.
   std::vector<Edge> tree() {
     std::vector<Edge> edges;
     edges.reserve(n_ - 1);
-    while (static_cast<int64_t>(edges.size()) < n_ - 1) boruvka_round(edges);
+    while (static_cast<int64_t>(edges.size()) < n_ - 1) {
+      const size_t before = edges.size();
+      boruvka_round(edges);
+      if (edges.size() == before)
+        throw NonFiniteError("no edge joins the remaining components (their distances are not comparable)");
+    }
     return edges;
   }
 

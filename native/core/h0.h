@@ -6,6 +6,7 @@
 // code uses — so with ties the MST, and hence the pairing, is unique and matches that code exactly.
 #pragma once
 #include <cstdint>
+#include <stdexcept>
 #include <vector>
 
 #include "distance_source.h"
@@ -32,8 +33,15 @@ struct H0Edge {
   }
 };
 
+// A distance that is NaN: the edge order is undefined. Inputs are checked before the call, so this
+// means the input changed during it (a SharedArrayBuffer written by another thread).
+struct NonFiniteError : std::domain_error {
+  using std::domain_error::domain_error;
+};
+
 // O(n²) distance evaluations in tiles, O(n) extra memory (a short sorted candidate list per
 // vertex), on the thread pool (threads: 0 = all). The result does not depend on `threads`.
+// Throws NonFiniteError when it meets a NaN distance.
 H0Pairs persistence_h0(const DistanceSource& distances, int threads = 0);
 
 // The collective operations the distributed H0 needs from its processes ("ranks"). Every rank

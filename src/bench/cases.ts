@@ -1,5 +1,6 @@
 // The case registry. Full cases follow DESIGN.md §6 (n = 4096, d = 512, and the Rips rows); the
 // quick ones are the same families at smaller sizes for CI smoke runs.
+import { TopofrRangeError } from '../errors.js';
 import { sgemmFamily } from './cases/sgemm.js';
 import { distancesFamily } from './cases/distances.js';
 import { h0Family } from './cases/h0.js';
@@ -91,7 +92,7 @@ export const CASES: readonly CaseSpec[] = [
 
 export function findCase(name: string): CaseSpec {
   const spec = CASES.find((c) => c.name === name);
-  if (!spec) throw new RangeError(`unknown bench case '${name}' (known: ${CASES.map((c) => c.name).join(', ')})`);
+  if (!spec) throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `unknown bench case '${name}' (known: ${CASES.map((c) => c.name).join(', ')})`);
   return spec;
 }
 

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { TopofrRangeError } from '../errors.js';
 import { findCase, familyOf } from './cases.js';
 import { casePoints, writeBinary } from './data.js';
 
@@ -95,7 +96,7 @@ async function sgemmCeiling(): Promise<number> {
 
 export async function profileCase(name: string, log: (line: string) => void = () => {}): Promise<KernelProfile> {
   const spec = findCase(name);
-  if (spec.family !== 'train') throw new RangeError(`--profile times tfjs kernels: '${name}' is not a training case (train-step-*)`);
+  if (spec.family !== 'train') throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `--profile times tfjs kernels: '${name}' is not a training case (train-step-*)`);
   const tf = await import('@tensorflow/tfjs');
   const { nativeKernelsRegistered } = await import('../tf/native-kernels.js');
   const dir = mkdtempSync(join(tmpdir(), 'topofr-profile-'));

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Option, type Command } from 'commander';
+import { TopofrRangeError } from '../errors.js';
 import { syntheticFaceDataset } from '../data/dataset.js';
 import { verificationPairs } from '../data/pairs.js';
 import { evaluatePairs } from '../eval/evaluate.js';
@@ -43,7 +44,7 @@ export function registerEval(program: Command): void {
     await useBackend(config.backend);
     const model = await loadIResNet(fileLoader(modelDir));
     const size = model.inputs[0]!.shape[1];
-    if (size !== config.imageSize) throw new RangeError(`the model takes ${size}×${size} images but the settings say imageSize ${config.imageSize}; pass --image-size ${size}`);
+    if (size !== config.imageSize) throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `the model takes ${size}×${size} images but the settings say imageSize ${config.imageSize}; pass --image-size ${size}`);
     const data = syntheticFaceDataset({ trainIdentities: 1, testIdentities: config.testIdentities, samplesPerIdentity: config.samplesPerIdentity,
       imageSize: config.imageSize, hardness: config.hardness, seed: config.seed });
     const pairs = verificationPairs(data.test, { pairs: config.verificationPairs, seed: config.seed });

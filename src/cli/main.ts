@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The `topofr` command. Usage mistakes (unknown command or flag, a bad flag value) exit with 2,
-// failures of the work itself with 1; both print one "topofr: …" line. Stack traces are kept for
-// errors that are not topofr's own, since those are bugs worth reporting.
+// failures of the work itself with 1; both print one "topofr: …" line, never a stack trace, with
+// control characters escaped (a message may quote a file name or a token of an input file).
+// An error that is not topofr's own is a bug: one line says so; TOPOFR_DEBUG=1 adds the stack.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerPersistence } from './persistence.js';
@@ -15,8 +16,10 @@ import { registerPack } from './pack.js';
 import { registerDataset } from './dataset.js';
 import { registerExport } from './export.js';
 import { registerEmbed } from './embed.js';
+import { printable } from '../util/printable.js';
 
 const USAGE_EXIT_CODE = 2;
+const DEBUG = process.env.TOPOFR_DEBUG === '1';
 const FAILURE_EXIT_CODE = 1;
 
 function packageVersion(): string {
@@ -30,13 +33,30 @@ function isTopofrError(err: unknown): err is Error {
   return err instanceof Error && typeof code === 'string' && code.startsWith('ERR_TOPOFR_');
 }
 
+/** An operating-system error (a file that cannot be read or written): its message names the
+ *  call and the path, e.g. "EACCES: permission denied, mkdir '/runs/demo'". */
+function isSystemError(err: unknown): err is NodeJS.ErrnoException {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).syscall === 'string';
+}
+
+/** The one line printed for a failure. */
+function failureLine(err: unknown): string {
+  if (isTopofrError(err) || isSystemError(err)) return err.message;
+  const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  if (DEBUG && err instanceof Error && err.stack) return `internal error: ${err.stack}`;
+  return `internal error (a bug in topofr; please report it, with TOPOFR_DEBUG=1 for the stack trace): ${what}`;
+}
+
+/** Untrusted text is escaped line by line (commander's help and errors may span lines). */
+const printableLines = (text: string): string => text.split('\n').map(printable).join('\n');
+
 function buildProgram(): Command {
   const program = new Command('topofr')
     .description('exact, fast persistent homology (native C++/CUDA) and TopoFR face-recognition training')
     .version(packageVersion())
     // Settings before the subcommands: commander copies them into each one as it is added.
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'topofr: ')) });
+    .configureOutput({ outputError: (text, write) => write(printableLines(text.replace(/^error: /, 'topofr: '))) });
   registerPersistence(program);
   registerDemo(program);
   registerBench(program);
@@ -63,11 +83,10 @@ async function main(): Promise<void> {
     if (err instanceof CommanderError) {
       // Commander has already printed its message (or the help / version text).
       process.exitCode = err.exitCode === 0 ? 0 : USAGE_EXIT_CODE;
-    } else if (isTopofrError(err)) {
-      process.stderr.write(`topofr: ${err.message}\n`);
-      process.exitCode = FAILURE_EXIT_CODE;
     } else {
-      process.stderr.write(`topofr: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      // One line, unless TOPOFR_DEBUG asked for the stack trace.
+      const line = failureLine(err);
+      process.stderr.write(`topofr: ${DEBUG ? printableLines(line) : printable(line)}\n`);
       process.exitCode = FAILURE_EXIT_CODE;
     }
   }

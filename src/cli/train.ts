@@ -1,10 +1,12 @@
 // `topofr train [--config FILE] [--setting value …] [--resume]`: trains on the embedded synthetic
 // identities. Every TrainConfig field is a flag (camelCase → --kebab-case), so the CLI cannot drift
-// from the config; precedence is defaults < file < flags. Progress goes to stderr (a bar on a TTY,
+// from the config; precedence is defaults < file < flags (with --resume: defaults < the run's own
+// settings < file < flags, and a changed setting needs --override). Progress goes to stderr (a bar on a TTY,
 // one line per log interval otherwise); the result summary to stdout.
 import { Option, type Command } from 'commander';
 import type { World } from '../distributed/world.js';
 import { TopofrError } from '../errors.js';
+import { savedRunConfig } from '../train/run-folder.js';
 import { quietTfjs } from '../tf/quiet.js';
 import { DEFAULT_CONFIG, readConfigFile, resolveConfig, type TrainConfig } from '../train/config.js';
 import { finishRun } from '../train/finish.js';
@@ -39,7 +41,8 @@ export function registerTrain(program: Command): void {
     .command('train')
     .description('train TopoFR on the embedded synthetic identities (no arguments: the demo run) or on --data, evaluate, and write runs/<name>/')
     .option('--config <file>', 'YAML or JSON settings (flags override them)')
-    .option('--resume', 'continue runs/<name>/ from its last checkpoint, exactly')
+    .option('--resume', "continue runs/<name>/ from its last checkpoint, exactly, with the run's own settings")
+    .option('--override', "with --resume: continue with the changed settings given (lr, alpha, …) instead of refusing them")
     .option('--no-progress', 'plain log lines instead of a progress bar')
     .option('--distributed', 'one rank of an MPI job (mpirun -np W topofr train --distributed …, srun --mpi=pmix …): data-parallel, one shard per rank');
   for (const [key, value] of Object.entries(DEFAULT_CONFIG)) {
@@ -51,25 +54,32 @@ export function registerTrain(program: Command): void {
   }
   command.action(async (flags: Record<string, unknown>) => {
     quietTfjs();
-    const { config: file, resume, progress, distributed, ...settings } = flags;
+    const { config: file, resume, override, progress, distributed, ...settings } = flags;
+    const how = { resume: resume === true, override: override === true };
     const { launcherWorldSize, mpiWorld } = await import('../distributed/world.js');
     if (distributed !== true && launcherWorldSize() > 1)
       throw new TopofrError('ERR_TOPOFR_DISTRIBUTED', `launched as ${launcherWorldSize()} processes (mpirun/srun) without --distributed: each would train alone into the same run folder; add --distributed`);
-    if (distributed !== true) return trainAndFinish(file, resume === true, { ...settings, progress: progress !== false });
+    if (distributed !== true) return trainAndFinish(file, how, { ...settings, progress: progress !== false });
     const { runDistributed } = await import('../distributed/faults.js');
     const world = mpiWorld();
-    await runDistributed(world, () => trainAndFinish(file, resume === true, { ...settings, shards: settings.shards ?? world.size, progress: progress !== false }, world));
+    await runDistributed(world, () => trainAndFinish(file, how, { ...settings, shards: settings.shards ?? world.size, progress: progress !== false }, world));
   });
 }
 
 /** Resolves the config, trains (as one rank of `world`), and on rank 0 evaluates and prints the summary. */
-async function trainAndFinish(file: unknown, resume: boolean, settings: Record<string, unknown>, world?: World): Promise<void> {
-  const config = resolveConfig(typeof file === 'string' ? readConfigFile(file) : {}, settings as Partial<TrainConfig>);
+async function trainAndFinish(file: unknown, how: { resume: boolean; override: boolean }, settings: Record<string, unknown>, world?: World): Promise<void> {
+  const fromFile = typeof file === 'string' ? readConfigFile(file) : {};
+  const fromFlags = settings as Partial<TrainConfig>;
+  let config = resolveConfig(fromFile, fromFlags);
+  // A resume starts from the settings the run was trained with; the file and flags given now are
+  // changes to them, which train() refuses unless --override.
+  const saved = how.resume ? savedRunConfig(config) : undefined;
+  if (saved) config = resolveConfig({ ...saved, ...fromFile, outDir: config.outDir, name: config.name }, fromFlags);
   const lead = (world?.rank ?? 0) === 0;
   const tty = lead && config.progress && process.stderr.isTTY;
   const t0 = performance.now();
   const run = await train(config, {
-    resume,
+    ...how,
     world,
     log: (line) => process.stderr.write(`topofr: ${line}\n`),
     onStep: (r, total) => {

@@ -17,6 +17,7 @@ import { faceNuisance, type FaceNuisance } from './nuisance.js';
 import { bytesToUnit, checkRenderOptions, DEFAULT_HARDNESS, DEFAULT_IMAGE_SIZE, renderFaceBytes } from './render.js';
 import { epochOrder } from './sampler.js';
 import { TopofrRangeError } from '../errors.js';
+import { describeValue, optionsArg } from '../util/check.js';
 
 export interface SyntheticFaceDatasetOptions {
   /** Identities in the training split (labels 0 … trainIdentities − 1). */
@@ -159,9 +160,9 @@ export class FaceSplit {
   *batches(options: BatchOptions): Generator<FaceBatch> {
     const { batchSize, epoch, seed = this.seed, dropLast = true } = options;
     if (!Number.isInteger(batchSize) || batchSize < 1)
-      throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `batches: batchSize must be an integer ≥ 1, got ${String(batchSize)}`);
+      throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `batches: batchSize must be an integer ≥ 1, got ${describeValue(batchSize)}`);
     if (!Number.isInteger(epoch) || epoch < 0)
-      throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `batches: epoch must be an integer ≥ 0, got ${String(epoch)}`);
+      throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `batches: epoch must be an integer ≥ 0, got ${describeValue(epoch)}`);
     const order = this.epochOrder(epoch, seed);
     const end = dropLast ? this.size - (this.size % batchSize) : this.size;
     for (let start = 0; start < end; start += batchSize) yield this.batch(order.subarray(start, Math.min(end, start + batchSize)));
@@ -184,7 +185,7 @@ export class FaceSplit {
 
   private check(i: number): number {
     if (!Number.isInteger(i) || i < 0 || i >= this.size)
-      throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${this.name} split: sample index must be an integer in [0, ${this.size}), got ${String(i)}`);
+      throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${this.name} split: sample index must be an integer in [0, ${this.size}), got ${describeValue(i)}`);
     return i;
   }
 }
@@ -201,8 +202,9 @@ export const TEST_IDENTITY_OFFSET = 2 ** 24;
 
 /** Train and test splits with disjoint identities, each identity drawn from its own seed, so a
  *  test identity is never rendered into train. */
-export function syntheticFaceDataset(options: SyntheticFaceDatasetOptions): SyntheticFaceDataset {
+export function syntheticFaceDataset(given: SyntheticFaceDatasetOptions): SyntheticFaceDataset {
   const fn = 'syntheticFaceDataset';
+  const options = optionsArg<SyntheticFaceDatasetOptions>(given ?? null, fn) as SyntheticFaceDatasetOptions;  // required
   const trainIdentities = count(options.trainIdentities, fn, 'trainIdentities', 1);
   const testIdentities = count(options.testIdentities, fn, 'testIdentities', 0);
   const samplesPerIdentity = count(options.samplesPerIdentity, fn, 'samplesPerIdentity', 1);
@@ -211,10 +213,10 @@ export function syntheticFaceDataset(options: SyntheticFaceDatasetOptions): Synt
     { imageSize: options.imageSize ?? DEFAULT_IMAGE_SIZE, hardness: options.hardness ?? DEFAULT_HARDNESS }, fn);
   const seed = options.seed;
   if (!Number.isInteger(seed))
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: seed must be an integer, got ${String(seed)}`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: seed must be an integer, got ${describeValue(seed)}`);
   const cacheBytes = options.cacheBytes ?? DEFAULT_CACHE_BYTES;
   if (typeof cacheBytes !== 'number' || !(cacheBytes >= 0))
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: cacheBytes must be a number ≥ 0, got ${String(cacheBytes)}`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: cacheBytes must be a number ≥ 0, got ${describeValue(cacheBytes)}`);
 
   const identities = (from: number, n: number): FaceIdentity[] =>
     Array.from({ length: n }, (_, k) => faceIdentity(seed, from + k));
@@ -226,6 +228,6 @@ export function syntheticFaceDataset(options: SyntheticFaceDatasetOptions): Synt
 
 function count(value: unknown, fn: string, name: string, min: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > 2 ** 24)
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: ${name} must be an integer in [${min}, 2^24], got ${String(value)}`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: ${name} must be an integer in [${min}, 2^24], got ${describeValue(value)}`);
   return value;
 }

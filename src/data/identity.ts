@@ -50,6 +50,13 @@ const BEARDS: ReadonlyArray<readonly [BeardStyle, number]> = [
   ['none', 0.62], ['stubble', 0.12], ['moustache', 0.08], ['goatee', 0.08], ['full', 0.1],
 ];
 
+/** The identities faceIdentity made: the renderer draws only those (an object of the same shape
+ *  from elsewhere could lack any of its fields). */
+const MADE = new WeakSet<object>();
+
+/** Whether `value` came from faceIdentity. */
+export const isFaceIdentity = (value: unknown): value is FaceIdentity => typeof value === 'object' && value !== null && MADE.has(value);
+
 /** The identity `index` of the dataset seeded `datasetSeed`. */
 export function faceIdentity(datasetSeed: number, index: number): FaceIdentity {
   const seed = mixSeed(STREAM.identity, datasetSeed, index);
@@ -100,8 +107,10 @@ export function faceIdentity(datasetSeed: number, index: number): FaceIdentity {
   for (let k = 0; k < moleCount; k++)
     moles.push({ x: between(-0.22, 0.22), y: between(-0.05, 0.3), r: between(0.005, 0.01) });
 
-  return { index, seed, face, ears: { y: around(0.0, 0.02), rx: around(0.04, 0.006), ry: around(0.075, 0.01) },
+  const identity: FaceIdentity = { index, seed, face, ears: { y: around(0.0, 0.02), rx: around(0.04, 0.006), ry: around(0.075, 0.01) },
     eyes, brows, nose, mouth, hair, beard, glasses, moles };
+  MADE.add(identity);
+  return identity;
 }
 
 export function mixRgb(a: Rgb, b: Rgb, t: number): Rgb {

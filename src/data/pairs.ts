@@ -5,7 +5,8 @@
 // its own tenth of the identities.
 import { mixSeed, mulberry32 } from '../util/random.js';
 import { STREAM } from './seed.js';
-import { TopofrRangeError } from '../errors.js';
+import { TopofrRangeError, TopofrTypeError } from '../errors.js';
+import { describeValue, isInt32Array, optionsArg } from '../util/check.js';
 
 export const VERIFICATION_FOLDS = 10;
 
@@ -34,13 +35,15 @@ export interface LabelledSplit {
 
 /** Deterministic pairs for a split. A pair is not repeated while unused ones are easy to find; in a
  *  split too small for the request, some pairs repeat. */
-export function verificationPairs(split: LabelledSplit, options: VerificationPairsOptions = {}): VerificationPairs {
+export function verificationPairs(split: LabelledSplit, given: VerificationPairsOptions = {}): VerificationPairs {
   const fn = 'verificationPairs';
-  const { pairs = 6000, seed = 0 } = options;
+  const { pairs = 6000, seed = 0 } = optionsArg<VerificationPairsOptions>(given, fn);
+  if (typeof split !== 'object' || split === null || !isInt32Array(split.labels))
+    throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${fn}: split must have labels (an Int32Array), like a dataset split; got ${describeValue(split)}`);
   if (!Number.isInteger(pairs) || pairs < 2 * VERIFICATION_FOLDS || pairs % (2 * VERIFICATION_FOLDS) !== 0)
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: pairs must be a positive multiple of 20, got ${String(pairs)}`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: pairs must be a positive multiple of 20, got ${describeValue(pairs)}`);
   if (!Number.isInteger(seed))
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: seed must be an integer, got ${String(seed)}`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: seed must be an integer, got ${describeValue(seed)}`);
 
   const samplesOf = new Map<number, number[]>();
   split.labels.forEach((label, i) => {

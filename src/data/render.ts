@@ -7,7 +7,7 @@
 // projects it, so a turned face shows its features shifted towards one side and foreshortened on
 // the far side; roll, scale and shift then place it in the image.
 import type { FaceIdentity } from './identity.js';
-import { clamp01, mixRgb } from './identity.js';
+import { clamp01, isFaceIdentity, mixRgb } from './identity.js';
 import { faceNuisance, type FaceNuisance, type Occluder } from './nuisance.js';
 import {
   above, addNoise, createCanvas, egg, ellipse, fillGradient, gaussianBlur, intersect, paint, quantise, rect, ring,
@@ -15,7 +15,8 @@ import {
 } from './raster.js';
 import { mixSeed, mulberry32 } from '../util/random.js';
 import { STREAM } from './seed.js';
-import { TopofrRangeError } from '../errors.js';
+import { TopofrRangeError, TopofrTypeError } from '../errors.js';
+import { describeValue, optionsArg } from '../util/check.js';
 
 export interface RenderOptions {
   /** Side of the square image in pixels (≥ 16); default 112, the ArcFace crop. */
@@ -34,12 +35,27 @@ const FACE_CENTRE_Y = 0.55;
 export function renderFaceBytes(identity: FaceIdentity, sampleSeed: number, options: RenderOptions = {},
   out?: Uint8Array): Uint8Array {
   const { imageSize, hardness } = checkRenderOptions(options, 'renderFaceBytes');
+  const notAnIdentity = () => new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE',
+    `renderFace: identity must be a FaceIdentity (split.identities, faceIdentity()), got ${describeValue(identity)}`);
+  if (typeof identity !== 'object' || identity === null || !Number.isInteger(identity.seed)) throw notAnIdentity();
+  if (typeof sampleSeed !== 'number' || !Number.isInteger(sampleSeed))
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `renderFace: sampleSeed must be an integer, got ${describeValue(sampleSeed)}`);
   if (out && out.length !== imageSize * imageSize * 3)
     throw new TopofrRangeError('ERR_TOPOFR_INVALID_SHAPE', `renderFaceBytes: out must hold ${imageSize * imageSize * 3} bytes, got ${out.length}`);
-  const nuisance = faceNuisance(identity, sampleSeed, hardness);
-  const canvas = scratchCanvas(imageSize);
-  drawFace(canvas, identity, nuisance, mixSeed(STREAM.noise, identity.seed, sampleSeed));
-  return quantise(canvas, out);
+  const draw = () => {
+    const nuisance = faceNuisance(identity, sampleSeed, hardness);
+    const canvas = scratchCanvas(imageSize);
+    drawFace(canvas, identity, nuisance, mixSeed(STREAM.noise, identity.seed, sampleSeed));
+    return quantise(canvas, out);
+  };
+  if (isFaceIdentity(identity)) return draw();
+  // Not made here (cloned from a worker, or hand-made): a missing field shows up while drawing.
+  try {
+    return draw();
+  } catch (err) {
+    if (err instanceof TypeError) throw notAnIdentity();
+    throw err;
+  }
 }
 
 /** The float canvas is scratch space, reused from one render to the next (rendering is
@@ -65,11 +81,11 @@ export function bytesToUnit<T extends Float32Array<ArrayBufferLike> = Float32Arr
 const NORMALISED = Float32Array.from({ length: 256 }, (_, x) => (x / 255 - 0.5) / 0.5);
 
 export function checkRenderOptions(options: RenderOptions, fn: string): Required<RenderOptions> {
-  const { imageSize = DEFAULT_IMAGE_SIZE, hardness = DEFAULT_HARDNESS } = options;
+  const { imageSize = DEFAULT_IMAGE_SIZE, hardness = DEFAULT_HARDNESS } = optionsArg<RenderOptions>(options, fn);
   if (!Number.isInteger(imageSize) || imageSize < 16 || imageSize > 4096)
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: imageSize must be an integer in [16, 4096], got ${String(imageSize)}`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: imageSize must be an integer in [16, 4096], got ${describeValue(imageSize)}`);
   if (typeof hardness !== 'number' || !(hardness >= 0 && hardness <= 1))
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: hardness must be a number in [0, 1], got ${String(hardness)}`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: hardness must be a number in [0, 1], got ${describeValue(hardness)}`);
   return { imageSize, hardness };
 }
 

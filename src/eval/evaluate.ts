@@ -1,7 +1,10 @@
 // Evaluating a backbone on verification pairs of a split: flip-test embeddings (emb(x) + emb(flip x),
 // TOPOFR.md §5.1), the 10-fold accuracy with the official threshold search, and the ROC with
 // TAR@FAR (§5.2's roc_curve semantics) on the cosine similarity of the normalised embeddings.
+import { types } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
+import { TopofrRangeError, TopofrTypeError } from '../errors.js';
+import { describeValue, isInt32Array } from '../util/check.js';
 import type { FaceSplit } from '../data/dataset.js';
 import type { VerificationPairs } from '../data/pairs.js';
 import { rocCurve, tarAtFar, auc, type RocCurve } from './roc.js';
@@ -50,7 +53,26 @@ export function embedSamples(model: tf.LayersModel, split: FaceSplit, indices: I
   return { emb: flipSumNormalize(join(parts), join(flipped), indices.length, dim), dim };
 }
 
+/** The arguments of evaluatePairs, checked: a layers model, a split that renders batches, pairs
+ *  of sample indices inside it. */
+function checkEvaluation(model: unknown, split: unknown, pairs: unknown): void {
+  const fn = 'evaluatePairs';
+  if (!(model instanceof tf.LayersModel))
+    throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${fn}: model must be a tf.LayersModel, got ${describeValue(model)}`);
+  const s = split as Partial<FaceSplit> | null;
+  if (typeof s !== 'object' || s === null || typeof s.batch !== 'function' || !Number.isInteger(s.size) || !Number.isInteger(s.bytesPerImage))
+    throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${fn}: split must be a dataset split (data.test), got ${describeValue(split)}`);
+  const p = pairs as Partial<VerificationPairs> | null;
+  if (typeof p !== 'object' || p === null || !isInt32Array(p.first) || !isInt32Array(p.second) || !types.isUint8Array(p.issame) ||
+    p.first.length !== p.second.length || p.first.length !== p.issame.length)
+    throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${fn}: pairs must come from verificationPairs(split, …), got ${describeValue(pairs)}`);
+  for (const sample of [...p.first, ...p.second])
+    if (!(sample >= 0 && sample < s.size!))
+      throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: pair sample ${sample} is outside the split's ${s.size} samples`);
+}
+
 export function evaluatePairs(model: tf.LayersModel, split: FaceSplit, pairs: VerificationPairs): Evaluation {
+  checkEvaluation(model, split, pairs);
   // Embed each distinct sample once.
   const unique = Int32Array.from(new Set([...pairs.first, ...pairs.second])).sort();
   const row = new Map<number, number>();

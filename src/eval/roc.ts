@@ -15,7 +15,9 @@
 // * sklearn rejects non-finite scores (assert_all_finite): a RangeError here too. With only one class
 //   present sklearn warns and returns NaN rates; here that is a RangeError (the curve is undefined).
 // * Labels are 0/1 or booleans (sklearn would also accept {−1, 1}; TopoFR's pair files use 0/1).
+import { types } from 'node:util';
 import { TopofrRangeError, TopofrTypeError } from '../errors.js';
+import { describeValue } from '../util/check.js';
 
 export type Labels = ArrayLike<boolean | number>;
 export type Scores = ArrayLike<number>;
@@ -44,33 +46,23 @@ export interface TarAtFarPoint {
  *  `10 ** -k`, while V8's `10 ** -5` is one ulp off. */
 export const TAR_FAR_TARGETS: readonly number[] = [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1];
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (ArrayBuffer.isView(value)) return value.constructor.name;
-  if (Array.isArray(value)) return 'an Array';
-  return typeof value;
-}
-
+/** An Array or a typed array (not a Proxy, whose length may be anything or throw). */
 function isArrayLike(value: unknown): value is ArrayLike<unknown> {
-  return (
-    (ArrayBuffer.isView(value) && !(value instanceof DataView)) ||
-    Array.isArray(value) ||
-    (typeof value === 'object' && value !== null && typeof (value as { length?: unknown }).length === 'number')
-  );
+  return !types.isProxy(value) && (types.isTypedArray(value) || Array.isArray(value));
 }
 
 /** Labels as 0/1 bytes: booleans, or numbers that are exactly 0 or 1. */
 export function binaryLabels(labels: unknown, fn: string, name: string): Uint8Array {
   if (!isArrayLike(labels) || typeof labels === 'string')
-    throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${fn}: ${name} must be an array of booleans or 0/1 numbers, got ${describe(labels)}`);
+    throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${fn}: ${name} must be an array of booleans or 0/1 numbers, got ${describeValue(labels)}`);
   const out = new Uint8Array(labels.length);
   for (let i = 0; i < labels.length; i++) {
     const v = labels[i];
     if (v === true || v === 1) out[i] = 1;
     else if (v === false || v === 0) out[i] = 0;
     else if (typeof v === 'number' || typeof v === 'boolean')
-      throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: ${name}[${i}] is ${String(v)}; labels must be 0/1 (or false/true)`);
-    else throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${fn}: ${name}[${i}] is ${describe(v)}; labels must be booleans or 0/1 numbers`);
+      throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: ${name}[${i}] is ${describeValue(v)}; labels must be 0/1 (or false/true)`);
+    else throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${fn}: ${name}[${i}] is ${describeValue(v)}; labels must be booleans or 0/1 numbers`);
   }
   return out;
 }
@@ -78,12 +70,12 @@ export function binaryLabels(labels: unknown, fn: string, name: string): Uint8Ar
 /** A finite float64 copy of `values`, with a typed error naming the first bad entry. */
 export function finiteValues(values: unknown, fn: string, name: string): Float64Array {
   if (!isArrayLike(values) || typeof values === 'string')
-    throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${fn}: ${name} must be an array of numbers (Float32Array, Float64Array or number[]), got ${describe(values)}`);
+    throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${fn}: ${name} must be an array of numbers (Float32Array, Float64Array or number[]), got ${describeValue(values)}`);
   const out = new Float64Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (typeof v !== 'number')
-      throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${fn}: ${name}[${i}] is ${describe(v)}, not a number`);
+      throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${fn}: ${name}[${i}] is ${describeValue(v)}, not a number`);
     if (!Number.isFinite(v)) throw new TopofrRangeError('ERR_TOPOFR_NON_FINITE', `${fn}: ${name}[${i}] is ${v}; every value must be finite`);
     out[i] = v;
   }
@@ -218,7 +210,7 @@ export function rocCurve(labels: Labels, scores: Scores): RocCurve {
 export function tarAtFar(roc: { fpr: Scores; tpr: Scores }, targets: readonly number[] = TAR_FAR_TARGETS): TarAtFarPoint[] {
   const fn = 'tarAtFar';
   if (typeof roc !== 'object' || roc === null)
-    throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${fn}: expected a curve { fpr, tpr } (from rocCurve), got ${describe(roc)}`);
+    throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${fn}: expected a curve { fpr, tpr } (from rocCurve), got ${describeValue(roc)}`);
   const fpr = finiteValues(roc.fpr, fn, 'roc.fpr');
   const tpr = finiteValues(roc.tpr, fn, 'roc.tpr');
   if (fpr.length !== tpr.length || fpr.length === 0)

@@ -37,6 +37,7 @@
 //   as KFold requires.
 import { TopofrRangeError, TopofrTypeError } from '../errors.js';
 import { binaryLabels, finiteValues, numpySum } from './roc.js';
+import { describeValue, isFloatArray } from '../util/check.js';
 
 export type Embeddings = Float32Array | Float64Array;
 export type PairLabels = ArrayLike<boolean | number>;
@@ -84,7 +85,7 @@ export const VAL_FAR_TARGET = 1e-3;
  *  (numpy's DOUBLE_fill). thresholdGrid(0.01) is the accuracy grid, thresholdGrid(0.001) the VAL one. */
 export function thresholdGrid(step: number, stop = 4): Float64Array {
   if (!(step > 0) || !Number.isFinite(step) || !(stop >= 0) || !Number.isFinite(stop))
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `thresholdGrid: step must be finite and > 0 and stop finite and ≥ 0, got step ${step}, stop ${stop}`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `thresholdGrid: step must be finite and > 0 and stop finite and ≥ 0, got step ${describeValue(step)}, stop ${describeValue(stop)}`);
   const length = Math.ceil(stop / step);
   const grid = new Float64Array(length);
   for (let i = 0; i < length; i++) grid[i] = i * step;
@@ -96,11 +97,11 @@ export function thresholdGrid(step: number, stop = 4): Float64Array {
 export function kFoldSizes(n: number, folds: number): number[] {
   const fn = 'kFoldSizes';
   if (!Number.isInteger(folds) || folds < 1)
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: folds must be an integer ≥ 1, got ${String(folds)}`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: folds must be an integer ≥ 1, got ${describeValue(folds)}`);
   if (!Number.isInteger(n) || n < folds)
     throw new TopofrRangeError(
       'ERR_TOPOFR_INVALID_SHAPE',
-      `${fn}: ${String(n)} pairs cannot be split into ${folds} folds; pass at least as many pairs as folds`,
+      `${fn}: ${describeValue(n)} pairs cannot be split into ${folds} folds; pass at least as many pairs as folds`,
     );
   const base = Math.floor(n / folds);
   return Array.from({ length: folds }, (_, f) => base + (f < n % folds ? 1 : 0));
@@ -108,15 +109,15 @@ export function kFoldSizes(n: number, folds: number): number[] {
 
 function assertDim(dim: unknown, fn: string): number {
   if (typeof dim !== 'number' || !Number.isInteger(dim) || dim < 1)
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_SHAPE', `${fn}: options.dim must be an integer ≥ 1 (the embedding width), got ${String(dim)}`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_SHAPE', `${fn}: options.dim must be an integer ≥ 1 (the embedding width), got ${describeValue(dim)}`);
   return dim;
 }
 
 function assertEmbeddings(data: unknown, fn: string, name: string, rows: number, dim: number): Embeddings {
-  if (!(data instanceof Float32Array || data instanceof Float64Array))
+  if (!isFloatArray(data))
     throw new TopofrTypeError(
       'ERR_TOPOFR_INVALID_TYPE',
-      `${fn}: ${name} must be a Float32Array or Float64Array of rows·dim values, got ${data === null ? 'null' : ArrayBuffer.isView(data) ? data.constructor.name : typeof data}`,
+      `${fn}: ${name} must be a Float32Array or Float64Array of rows·dim values, got ${describeValue(data)}`,
     );
   if (data.length !== rows * dim)
     throw new TopofrRangeError(
@@ -150,7 +151,7 @@ function normalizeRows(x: Float64Array, rows: number, dim: number): Float64Array
 export function flipSumNormalize(emb: Embeddings, embFlipped: Embeddings, n: number, dim: number): Float64Array {
   const fn = 'flipSumNormalize';
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0)
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_SHAPE', `${fn}: n must be an integer ≥ 0, got ${String(n)}`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_SHAPE', `${fn}: n must be an integer ≥ 0, got ${describeValue(n)}`);
   assertDim(dim, fn);
   assertEmbeddings(emb, fn, 'emb', n, dim);
   assertEmbeddings(embFlipped, fn, 'embFlipped', n, dim);
@@ -173,7 +174,7 @@ export function verificationAccuracy(
 ): VerificationResult {
   const fn = 'verificationAccuracy';
   if (typeof options !== 'object' || options === null)
-    throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${fn}: options { dim, folds? } are required, got ${String(options)}`);
+    throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${fn}: options { dim, folds? } are required, got ${describeValue(options)}`);
   const dim = assertDim(options.dim, fn);
   const same = binaryLabels(issame, fn, 'issame');
   const pairs = same.length;
@@ -204,7 +205,7 @@ export function verificationFromDistances(
 ): VerificationResult {
   const fn = 'verificationFromDistances';
   if (typeof options !== 'object' || options === null)
-    throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${fn}: options must be an object { folds? }, got ${String(options)}`);
+    throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${fn}: options must be an object { folds? }, got ${describeValue(options)}`);
   const same = binaryLabels(issame, fn, 'issame');
   const dist = finiteValues(distances, fn, 'distances');
   if (dist.length !== same.length)
@@ -268,7 +269,7 @@ function meanStd(values: Float64Array): { mean: number; std: number } {
 function resolveFolds(folds: unknown, pairs: number, fn: string): number {
   const k = folds ?? 10;
   if (typeof k !== 'number' || !Number.isInteger(k) || k < 1)
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: folds must be an integer ≥ 1, got ${String(k)}`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: folds must be an integer ≥ 1, got ${describeValue(k)}`);
   if (pairs < k)
     throw new TopofrRangeError('ERR_TOPOFR_INVALID_SHAPE', `${fn}: ${pairs} pairs cannot be split into ${k} folds; pass at least ${k} pairs or fewer folds`);
   return k;

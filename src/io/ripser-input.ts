@@ -5,6 +5,7 @@
 // Dense formats become Ripser's own compressed lower triangle (n(n−1)/2 values, never an n×n
 // matrix), sparse files an edge list: the shapes the Rips engine takes as they are.
 import { TopofrError } from '../errors.js';
+import { printable } from '../util/printable.js';
 import type { LowerDistanceMatrix, PointCloud, SparseDistances } from '../types.js';
 
 export const RIPSER_FORMATS = [
@@ -144,16 +145,16 @@ class NumberScanner {
       value = Number(latin1(bytes, start, end));
     }
     if (!Number.isFinite(Math.fround(value))) {
-      throw this.error(`'${latin1(bytes, start, end)}' is outside the float32 range`);
+      throw this.error(`'${printable(latin1(bytes, start, end))}' is outside the float32 range`);
     }
     return value;
   }
 
-  /** The offending word, for error messages, shortened if long. */
+  /** The offending word, for error messages: shortened if long, control bytes escaped. */
   private tokenAt(start: number): string {
     let end = start;
     while (end < this.bytes.length && end - start < 40 && !isBlank(this.bytes[end]) && this.bytes[end] !== LF) end++;
-    return latin1(this.bytes, start, end);
+    return printable(latin1(this.bytes, start, end));
   }
 }
 
@@ -394,7 +395,8 @@ function readDipha(bytes: Uint8Array, name: string): LowerDistanceMatrix {
 }
 
 /** Reads `bytes` (a file's content) in a Ripser format; `name` labels error messages. */
-export function parseRipserInput(bytes: Uint8Array, format: RipserFormat, name: string): RipserInput {
+export function parseRipserInput(bytes: Uint8Array, format: RipserFormat, fileName: string): RipserInput {
+  const name = printable(fileName);
   switch (format) {
     case 'lower-distance':
       return { kind: 'lower', matrix: readLowerDistance(bytes, name) };

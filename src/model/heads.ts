@@ -14,7 +14,8 @@
 // One deviation, for finite gradients: sin θ = √max(1 − t², 1e−12) (PyTorch's √(1 − t²) has an
 // infinite derivative at t = ±1; the value differs by at most 1e−6).
 import * as tf from '@tensorflow/tfjs';
-import { TopofrRangeError } from '../errors.js';
+import { TopofrRangeError, TopofrTypeError } from '../errors.js';
+import { describeValue } from '../util/check.js';
 
 export type MarginHead =
   | { kind: 'arcface'; scale?: number; margin?: number }
@@ -27,9 +28,24 @@ export const COSFACE = { kind: 'cosface', scale: 64, margin: 0.4 } as const;
 
 const SIN_FLOOR = 1e-12;
 
+/** A float32 tensor of the given rank, not disposed. */
+function assertTensor(value: unknown, fn: string, name: string, rank: number): tf.Tensor {
+  if (!(value instanceof tf.Tensor) || value.isDisposed || value.rank !== rank || value.dtype !== 'float32')
+    throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${fn}: ${name} must be a float32 tf.Tensor of rank ${rank}, got ${value instanceof tf.Tensor ? `a ${value.dtype} tensor of shape [${value.shape.join(', ')}]` : describeValue(value)}`);
+  return value;
+}
+
+/** The centre matrix may hold at most this many values (a 2 GiB float32 tensor). */
+const MAX_CENTRE_VALUES = 2 ** 29;
+
 /** The class centres, ~ N(0, 0.01) as the official code initialises them. */
 export function classCentres(classes: number, embeddingSize: number, seed = 2048): tf.Variable {
-  if (!Number.isInteger(classes) || classes < 1) throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `classCentres: classes must be a positive integer, got ${classes}`);
+  const fn = 'classCentres';
+  for (const [name, v] of [['classes', classes], ['embeddingSize', embeddingSize]] as const)
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: ${name} must be a positive integer, got ${describeValue(v)}`);
+  if (classes * embeddingSize > MAX_CENTRE_VALUES)
+    throw new TopofrRangeError('ERR_TOPOFR_TOO_LARGE', `${fn}: ${classes}×${embeddingSize} centres exceed ${MAX_CENTRE_VALUES} values (2 GiB)`);
+  if (typeof seed !== 'number' || !Number.isInteger(seed)) throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: seed must be an integer, got ${describeValue(seed)}`);
   return tf.variable(tf.randomNormal([classes, embeddingSize], 0, 0.01, 'float32', seed), true);
 }
 
@@ -40,7 +56,48 @@ export function normalizeRows(x: tf.Tensor2D): tf.Tensor2D {
 
 /** cos θ between each embedding (rows of f, [n, d]) and each centre (rows of W, [K, d]): [n, K]. */
 export function cosines(f: tf.Tensor2D, centres: tf.Tensor2D): tf.Tensor2D {
+  checkPair(f, centres, 'cosines');
   return tf.tidy(() => tf.matMul(normalizeRows(f), normalizeRows(centres), false, true));
+}
+
+/** Embeddings [n, d] and centres [K, d]. */
+function checkPair(f: unknown, centres: unknown, fn: string): void {
+  const a = assertTensor(f, fn, 'embeddings', 2), b = assertTensor(centres, fn, 'centres', 2);
+  if (a.shape[1] !== b.shape[1])
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_SHAPE', `${fn}: embeddings have ${a.shape[1]} columns but centres ${b.shape[1]}`);
+}
+
+/** A head's parameters: a known kind, a scale > 0, margins that keep the angle arithmetic defined. */
+function checkHead(head: unknown, fn: string): MarginHead {
+  if (typeof head !== 'object' || head === null)
+    throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${fn}: head must be { kind: 'arcface' | 'cosface' | 'combined' | 'softmax', … }, got ${describeValue(head)}`);
+  const h = head as Record<string, unknown>;
+  if (!['arcface', 'cosface', 'combined', 'softmax'].includes(h.kind as string))
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: head.kind must be 'arcface', 'cosface', 'combined' or 'softmax', got ${describeValue(h.kind)}`);
+  const limits: Record<string, [number, number, boolean]> = {  // [min, max, required]
+    scale: [Number.MIN_VALUE, Infinity, false],
+    margin: [0, Math.PI, false],
+    ...(h.kind === 'combined' ? { m1: [Number.MIN_VALUE, Infinity, true], m2: [0, Math.PI, true], m3: [-Infinity, Infinity, true] } : {}),
+  } as Record<string, [number, number, boolean]>;
+  for (const [name, [min, max, required]] of Object.entries(limits)) {
+    const v = h[name];
+    if (v === undefined && !required) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v >= max)
+      throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: head.${name} must be a finite number in [${min === Number.MIN_VALUE ? '>0' : min}, ${max}), got ${describeValue(v)}`);
+  }
+  return head as MarginHead;
+}
+
+/** Integer labels in [0, classes), one per embedding (read once: they are small). */
+function checkLabels(labels: unknown, n: number, classes: number, fn: string): void {
+  if (!(labels instanceof tf.Tensor) || labels.isDisposed || labels.rank !== 1 || labels.shape[0] !== n || labels.dtype === 'string')
+    throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${fn}: labels must be a rank-1 tf.Tensor of ${n} class indices, got ${labels instanceof tf.Tensor ? `shape [${labels.shape.join(', ')}]` : describeValue(labels)}`);
+  const values = labels.dataSync();
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    if (!(Number.isInteger(v) && v >= 0 && v < classes))
+      throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: labels[${i}] = ${v} is not a class index in [0, ${classes})`);
+  }
 }
 
 /** The margin-adjusted target cosine for each sample, from its plain target cosine t. */
@@ -75,7 +132,11 @@ function targetLogit(t: tf.Tensor1D, head: MarginHead): tf.Tensor1D {
  * [n, d], centres W [K, d] and integer labels [n]. Differentiable in f and W.
  */
 export function marginLogits(f: tf.Tensor2D, centres: tf.Tensor2D, labels: tf.Tensor1D, head: MarginHead = ARCFACE): tf.Tensor2D {
+  const fn = 'marginLogits';
+  checkPair(f, centres, fn);
+  checkHead(head, fn);
   const classes = centres.shape[0];
+  checkLabels(labels, f.shape[0], classes, fn);
   return tf.tidy(() => {
     const cos = cosines(f, centres);
     const mask = tf.oneHot(tf.cast(labels, 'int32'), classes) as tf.Tensor2D;  // 1 at the target

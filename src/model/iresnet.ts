@@ -28,9 +28,16 @@
 // * Layer names follow the PyTorch state_dict keys with '.' (conv1, bn1, prelu, layer1.0.bn1,
 //   layer1.0.downsample.0, …, bn2, dropout, fc, features).
 import * as tf from '@tensorflow/tfjs';
+import { TopofrError, TopofrRangeError } from '../errors.js';
 import { batchNormalization } from '../tf/batch-norm-layer.js';
+import { describeValue, optionsArg } from '../util/check.js';
+import { printable } from '../util/printable.js';
 
 export type IResNetDepth = 18 | 34 | 50 | 100 | 200;
+
+/** Bounds that keep a model buildable (a 4096² input is already 200 MB per image). */
+export const MAX_INPUT_SIZE = 4096;
+export const MAX_EMBEDDING_SIZE = 65536;
 
 export interface IResNetOptions {
   depth: IResNetDepth;
@@ -83,19 +90,21 @@ export function iresnetWidths(widthMultiplier = 1): [number, number, number, num
   return [w(64), w(64), w(128), w(256), w(512)];
 }
 
-export function iresnet(options: IResNetOptions): tf.LayersModel {
-  const depth = options.depth;
-  const stages = IRESNET_LAYERS[depth];
-  if (stages === undefined) throw new RangeError(`iresnet: unsupported depth ${String(depth)} (18|34|50|100|200)`);
+export function iresnet(given: IResNetOptions): tf.LayersModel {
+  const options = optionsArg<IResNetOptions>(given, 'iresnet');
+  const depth = options.depth as IResNetDepth;
+  const stages = typeof depth === 'number' && Object.prototype.hasOwnProperty.call(IRESNET_LAYERS, depth) ? IRESNET_LAYERS[depth] : undefined;
+  if (stages === undefined) throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `iresnet: unsupported depth ${describeValue(depth)} (18|34|50|100|200)`);
   const inputSize = options.inputSize ?? 112;
   const widthMultiplier = options.widthMultiplier ?? 1;
   const embeddingSize = options.embeddingSize ?? 512;
   const dropout = options.dropout ?? 0;
   const baseSeed = options.seed ?? 2048;
-  if (!Number.isInteger(inputSize) || inputSize < 1) throw new RangeError(`iresnet: inputSize must be a positive integer, got ${inputSize}`);
-  if (!(widthMultiplier > 0)) throw new RangeError(`iresnet: widthMultiplier must be > 0, got ${widthMultiplier}`);
-  if (!Number.isInteger(embeddingSize) || embeddingSize < 1) throw new RangeError(`iresnet: embeddingSize must be a positive integer, got ${embeddingSize}`);
-  if (!(dropout >= 0 && dropout < 1)) throw new RangeError(`iresnet: dropout must be in [0, 1), got ${dropout}`);
+  if (!Number.isInteger(baseSeed)) throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `iresnet: seed must be an integer, got ${describeValue(baseSeed)}`);
+  if (!Number.isInteger(inputSize) || inputSize < 1 || inputSize > MAX_INPUT_SIZE) throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `iresnet: inputSize must be an integer in [1, ${MAX_INPUT_SIZE}], got ${describeValue(inputSize)}`);
+  if (!(typeof widthMultiplier === 'number' && widthMultiplier > 0 && widthMultiplier <= 64)) throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `iresnet: widthMultiplier must be in (0, 64], got ${describeValue(widthMultiplier)}`);
+  if (!Number.isInteger(embeddingSize) || embeddingSize < 1 || embeddingSize > MAX_EMBEDDING_SIZE) throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `iresnet: embeddingSize must be an integer in [1, ${MAX_EMBEDDING_SIZE}], got ${describeValue(embeddingSize)}`);
+  if (!(typeof dropout === 'number' && dropout >= 0 && dropout < 1)) throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `iresnet: dropout must be in [0, 1), got ${describeValue(dropout)}`);
 
   let seedCounter = 0;
   const nextSeed = () => (baseSeed * 1_000_003 + ++seedCounter * 7919) % 2_147_483_647;
@@ -188,9 +197,16 @@ export function freezeEmbeddingScale(model: tf.LayersModel): boolean {
   return true;
 }
 
-/** `tf.loadLayersModel` followed by `freezeEmbeddingScale` (restores the frozen γ). */
+/** `tf.loadLayersModel` followed by `freezeEmbeddingScale` (restores the frozen γ). A topology or
+ *  weights tfjs cannot build a model from is a TopofrError ERR_TOPOFR_PARSE. */
 export async function loadIResNet(handler: tf.io.IOHandler | string): Promise<tf.LayersModel> {
-  const model = await tf.loadLayersModel(handler);
+  let model: tf.LayersModel;
+  try {
+    model = await tf.loadLayersModel(handler);
+  } catch (err) {
+    if (err instanceof TopofrError) throw err;
+    throw new TopofrError('ERR_TOPOFR_PARSE', `not a loadable tfjs layers model: ${printable(String((err as Error)?.message ?? err)).slice(0, 300)}`);
+  }
   freezeEmbeddingScale(model);
   return model;
 }

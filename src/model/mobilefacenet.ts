@@ -29,7 +29,10 @@
 //   kaiming_normal(fan_out, relu), std = √(2 / fan_out), fan_out = out_channels·kh·kw (PyTorch's
 //   definition, also for grouped convs); PReLU α = 0.25. Seeded per layer.
 import * as tf from '@tensorflow/tfjs';
+import { TopofrRangeError } from '../errors.js';
 import { batchNormalization } from '../tf/batch-norm-layer.js';
+import { describeValue, optionsArg } from '../util/check.js';
+import { MAX_EMBEDDING_SIZE, MAX_INPUT_SIZE } from './iresnet.js';
 
 export interface MobileFaceNetOptions {
   /** Blocks per residual stage; (1, 4, 6, 2) is `get_mbf`, (2, 8, 12, 4) `get_mbf_large`. */
@@ -56,16 +59,19 @@ export function mobileFaceNetFeatureSize(inputSize: number): number {
   return s;
 }
 
-export function mobileFaceNet(options: MobileFaceNetOptions = {}): tf.LayersModel {
-  const blocks = options.blocks ?? [1, 4, 6, 2];
+export function mobileFaceNet(given: MobileFaceNetOptions = {}): tf.LayersModel {
+  const options = optionsArg<MobileFaceNetOptions>(given, 'mobileFaceNet');
+  const blocks: unknown = options.blocks ?? [1, 4, 6, 2];
   const scale = options.scale ?? 2;
   const embeddingSize = options.embeddingSize ?? 512;
   const inputSize = options.inputSize ?? 112;
   const baseSeed = options.seed ?? 2048;
-  if (!Number.isInteger(scale) || scale < 1) throw new RangeError(`mobileFaceNet: scale must be a positive integer, got ${scale}`);
-  if (blocks.length !== 4 || blocks.some((b) => !Number.isInteger(b) || b < 1)) throw new RangeError('mobileFaceNet: blocks must be 4 positive integers');
-  if (!Number.isInteger(embeddingSize) || embeddingSize < 1) throw new RangeError(`mobileFaceNet: bad embeddingSize ${embeddingSize}`);
-  if (!Number.isInteger(inputSize) || inputSize < 1) throw new RangeError(`mobileFaceNet: bad inputSize ${inputSize}`);
+  if (!Number.isInteger(baseSeed)) throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `mobileFaceNet: seed must be an integer, got ${describeValue(baseSeed)}`);
+  if (!Number.isInteger(scale) || scale < 1 || scale > 64) throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `mobileFaceNet: scale must be an integer in [1, 64], got ${describeValue(scale)}`);
+  if (!Array.isArray(blocks) || blocks.length !== 4 || blocks.some((b) => !Number.isInteger(b) || b < 1 || b > 64))
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `mobileFaceNet: blocks must be 4 integers in [1, 64], got ${describeValue(blocks)}`);
+  if (!Number.isInteger(embeddingSize) || embeddingSize < 1 || embeddingSize > MAX_EMBEDDING_SIZE) throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `mobileFaceNet: embeddingSize must be a positive integer, got ${describeValue(embeddingSize)}`);
+  if (!Number.isInteger(inputSize) || inputSize < 1 || inputSize > MAX_INPUT_SIZE) throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `mobileFaceNet: inputSize must be a positive integer, got ${describeValue(inputSize)}`);
 
   let seedCounter = 0;
   const nextSeed = () => (baseSeed * 1_000_003 + ++seedCounter * 7919) % 2_147_483_647;
@@ -89,13 +95,13 @@ export function mobileFaceNet(options: MobileFaceNetOptions = {}): tf.LayersMode
         .conv2d({ filters: outC, kernelSize: kernel, strides: stride, padding, useBias: false, kernelInitializer: kaiming(fanOut), name })
         .apply(input) as T;
     }
-    if (inC % groups !== 0 || outC % groups !== 0) throw new RangeError(`mobileFaceNet: ${name}: channels not divisible by groups`);
+    if (inC % groups !== 0 || outC % groups !== 0) throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `mobileFaceNet: ${name}: channels not divisible by groups`);
     if (groups === inC && outC === inC) {
       return tf.layers
         .depthwiseConv2d({ kernelSize: kernel, strides: stride, padding, depthMultiplier: 1, useBias: false, depthwiseInitializer: kaiming(fanOut), name })
         .apply(input) as T;
     }
-    if (outC !== inC) throw new RangeError(`mobileFaceNet: ${name}: grouped conv with out != in is not supported`);
+    if (outC !== inC) throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `mobileFaceNet: ${name}: grouped conv with out != in is not supported`);
     const n = inC / groups;
     const dw = tf.layers
       .depthwiseConv2d({ kernelSize: kernel, strides: stride, padding, depthMultiplier: n, useBias: false, depthwiseInitializer: kaiming(fanOut), name })

@@ -1,6 +1,7 @@
 // pairwiseDistances: the full n×n matrix of Euclidean, squared Euclidean or cosine distances.
 import { native } from '../native.js';
 import type { Device, DistanceMatrix, Metric, PointCloud } from '../types.js';
+import { optionsArg } from '../util/check.js';
 import { assertMatrixFits, assertPointCloud, resolveDevice, resolveMetric, resolveThreads } from './validate.js';
 
 export interface DistanceOptions {
@@ -10,7 +11,8 @@ export interface DistanceOptions {
   threads?: number;
 }
 
-function prepare(points: PointCloud, options: DistanceOptions, fn: string) {
+function prepare(points: PointCloud, given: unknown, fn: string) {
+  const options = optionsArg<DistanceOptions>(given, fn);
   const p = assertPointCloud(points, fn);
   assertMatrixFits(p.n, fn);
   return [p.data, p.n, p.dim, resolveMetric(options.metric, fn), resolveDevice(options.device, fn), resolveThreads(options.threads, fn)] as const;

@@ -3,6 +3,7 @@
 import { native, type RawH0 } from '../native.js';
 import type { Device, DistanceMatrix, H0Result, Metric, PointCloud } from '../types.js';
 import { pairwiseDistances, pairwiseDistancesAsync } from './distances.js';
+import { optionsArg } from '../util/check.js';
 import { assertDistanceMatrix, assertPointCloud, isPointCloud, resolveDevice, resolveMetric, resolveThreads } from './validate.js';
 
 export interface H0Options {
@@ -20,7 +21,8 @@ type Plan =
 
 // From points on the CPU: O(n) memory, distances computed in tiles. On the GPU: the distance matrix
 // is computed there, and the pairing runs on the CPU over it (GPU pairing is a later release).
-function plan(input: PointCloud | DistanceMatrix, options: H0Options, fn: string): Plan {
+function plan(input: PointCloud | DistanceMatrix, given: unknown, fn: string): Plan {
+  const options = optionsArg<H0Options>(given, fn);
   const threads = resolveThreads(options.threads, fn);
   if (typeof input === 'object' && input !== null && isPointCloud(input)) {
     const points = assertPointCloud(input, fn);

@@ -4,30 +4,24 @@ import os from 'node:os';
 import { TopofrError, TopofrRangeError, TopofrTypeError } from '../errors.js';
 import type { Device, DistanceMatrix, Metric, PointCloud } from '../types.js';
 import { native } from '../native.js';
+import { describeValue, isFloat32Array } from '../util/check.js';
 
 const METRICS: readonly Metric[] = ['euclidean', 'sqeuclidean', 'cosine'];
 const DEVICES: readonly Device[] = ['cpu', 'cuda', 'auto'];
 /** The addon's bound on an n×n output (a Float32Array holds at most 2^30 floats here). */
 const MAX_MATRIX_ELEMENTS = 2 ** 30;
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (ArrayBuffer.isView(value)) return value.constructor.name;
-  if (Array.isArray(value)) return 'an Array';
-  return typeof value;
-}
-
 function assertCount(value: unknown, fn: string, name: string, min: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > 2 ** 31 - 1)
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_SHAPE', `${fn}: ${name} must be an integer ≥ ${min}, got ${String(value)}`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_SHAPE', `${fn}: ${name} must be an integer ≥ ${min}, got ${describeValue(value)}`);
   return value;
 }
 
 function assertFloat32(data: unknown, fn: string, name: string): Float32Array {
-  if (!(data instanceof Float32Array))
+  if (!isFloat32Array(data))
     throw new TopofrTypeError(
       'ERR_TOPOFR_INVALID_TYPE',
-      `${fn}: ${name} must be a Float32Array, got ${describe(data)} (convert with Float32Array.from(...))`,
+      `${fn}: ${name} must be a Float32Array, got ${describeValue(data)} (convert with Float32Array.from(...))`,
     );
   return data;
 }
@@ -38,7 +32,7 @@ export function isPointCloud(input: object): input is PointCloud {
 
 export function assertPointCloud(points: unknown, fn: string): PointCloud {
   if (typeof points !== 'object' || points === null)
-    throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${fn}: expected { data: Float32Array, n, dim }, got ${describe(points)}`);
+    throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${fn}: expected { data: Float32Array, n, dim }, got ${describeValue(points)}`);
   const p = points as PointCloud;
   const data = assertFloat32(p.data, fn, 'points.data');
   const n = assertCount(p.n, fn, 'points.n', 0);
@@ -53,7 +47,7 @@ export function assertPointCloud(points: unknown, fn: string): PointCloud {
 
 export function assertDistanceMatrix(matrix: unknown, fn: string): DistanceMatrix {
   if (typeof matrix !== 'object' || matrix === null)
-    throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${fn}: expected { data: Float32Array, n }, got ${describe(matrix)}`);
+    throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${fn}: expected { data: Float32Array, n }, got ${describeValue(matrix)}`);
   const m = matrix as DistanceMatrix;
   const data = assertFloat32(m.data, fn, 'matrix.data');
   const n = assertCount(m.n, fn, 'matrix.n', 0);
@@ -68,14 +62,14 @@ export function assertDistanceMatrix(matrix: unknown, fn: string): DistanceMatri
 export function resolveMetric(metric: unknown, fn: string): Metric {
   if (metric === undefined) return 'euclidean';
   if (!METRICS.includes(metric as Metric))
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: unknown metric '${String(metric)}'; use one of ${METRICS.join(', ')}`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: unknown metric ${describeValue(metric)}; use one of ${METRICS.join(', ')}`);
   return metric as Metric;
 }
 
 export function resolveThreads(threads: unknown, fn: string): number {
   if (threads === undefined) return 0;
   if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 0 || threads > 4096)
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: threads must be an integer in [0, 4096] (0 = all cores), got ${String(threads)}`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: threads must be an integer in [0, 4096] (0 = all cores), got ${describeValue(threads)}`);
   return threads;
 }
 
@@ -83,7 +77,7 @@ export function resolveThreads(threads: unknown, fn: string): number {
 export function resolveDevice(device: unknown, fn: string): 'cpu' | 'cuda' {
   if (device === undefined || device === 'cpu') return 'cpu';
   if (!DEVICES.includes(device as Device))
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: unknown device '${String(device)}'; use 'cpu', 'cuda' or 'auto'`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: unknown device ${describeValue(device)}; use 'cpu', 'cuda' or 'auto'`);
   const { cuda } = native().capabilities();
   if (cuda.deviceCount > 0) return 'cuda';
   if (device === 'auto') return 'cpu';

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { TopofrError, TopofrRangeError } from '../errors.js';
 import { registerNativeKernels, unregisterNativeKernels } from './native-kernels.js';
+import { describeValue, optionsArg } from '../util/check.js';
 
 export const BACKENDS = ['cpu', 'tensorflow'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -38,9 +39,10 @@ async function loadTfjsNode(): Promise<string> {
 }
 
 /** Makes `name` the active tfjs backend; for 'cpu', registers the native kernels unless nativeKernels is false. */
-export async function useBackend(name: string = 'cpu', options: { nativeKernels?: boolean } = {}): Promise<BackendChoice> {
+export async function useBackend(name: string = 'cpu', given: { nativeKernels?: boolean } = {}): Promise<BackendChoice> {
+  const options = optionsArg<{ nativeKernels?: boolean }>(given, 'useBackend');
   if (!(BACKENDS as readonly string[]).includes(name))
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `unknown backend '${name}': use ${BACKENDS.map((b) => `'${b}'`).join(' or ')}`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `unknown backend ${describeValue(name)}: use ${BACKENDS.map((b) => `'${b}'`).join(' or ')}`);
   if (name === 'tensorflow') {
     const provider = await loadTfjsNode();
     if (!tf.findBackendFactory('tensorflow'))
@@ -52,7 +54,7 @@ export async function useBackend(name: string = 'cpu', options: { nativeKernels?
     return { backend: 'tensorflow', nativeKernels: false, provider };
   }
   await tf.setBackend('cpu');
-  const nativeKernels = options.nativeKernels ?? true;
+  const nativeKernels = options.nativeKernels !== false;
   if (nativeKernels) registerNativeKernels();
   else unregisterNativeKernels();
   return { backend: 'cpu', nativeKernels, provider: '@tensorflow/tfjs (cpu)' };

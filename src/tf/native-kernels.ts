@@ -25,6 +25,7 @@ import {
   NORMALIZATION_KERNELS,
   NORMALIZATION_OVERRIDES,
 } from './kernels/normalization.js';
+import { optionsArg } from '../util/check.js';
 
 const OVERRIDES: Record<string, Override> = {
   ...CONV_OVERRIDES,
@@ -64,10 +65,11 @@ export interface NativeKernelOptions {
  * Puts the native kernels in place for the cpu backend (idempotent). Loads the addon first, so a
  * missing addon throws here (ERR_TOPOFR_NO_NATIVE) and leaves tfjs untouched.
  */
-export function registerNativeKernels(options: NativeKernelOptions = {}): void {
+export function registerNativeKernels(given: NativeKernelOptions = {}): void {
+  const options = optionsArg<NativeKernelOptions>(given, 'registerNativeKernels');
   if (registered) return;
   const addon = native();
-  addon.retainFreedMemory(options.retainFreedMemory ?? true);
+  addon.retainFreedMemory(options.retainFreedMemory !== false);
   for (const [name, override] of Object.entries(OVERRIDES)) {
     const original = tf.getKernel(name, BACKEND);
     if (!original) continue;

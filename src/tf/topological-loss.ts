@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { TopofrRangeError, TopofrTypeError } from '../errors.js';
 import { structureAlignment, type AlignmentOptions } from '../train/isa.js';
+import { optionsArg } from '../util/check.js';
 
 export type TopologicalLossOptions = AlignmentOptions;
 
@@ -12,7 +13,7 @@ export type TopologicalLossOptions = AlignmentOptions;
 type CustomGradient = Parameters<typeof tf.customGrad>[0];
 
 function batchOf(t: tf.Tensor, name: string): { n: number; dim: number } {
-  if (!(t instanceof tf.Tensor)) throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `topologicalLoss: ${name} must be a tf.Tensor`);
+  if (!(t instanceof tf.Tensor) || t.isDisposed) throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `topologicalLoss: ${name} must be a tf.Tensor (not disposed)`);
   if (t.dtype !== 'float32') throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `topologicalLoss: ${name} must be float32, got ${t.dtype}`);
   if (t.rank < 2) throw new TopofrRangeError('ERR_TOPOFR_INVALID_SHAPE', `topologicalLoss: ${name} must be a batch [n, …] of rank ≥ 2, got shape [${t.shape.join(', ')}]`);
   const n = t.shape[0]!;
@@ -24,13 +25,14 @@ function batchOf(t: tf.Tensor, name: string): { n: number; dim: number } {
  * its latent batch z ([n, …]). Differentiable in z; in x too with `inputGradient: true`.
  * Variant 'code' (default) is the official step, 'symmetric' the paper's Eq. 2 (see train/isa.ts).
  */
-export function topologicalLoss(x: tf.Tensor, z: tf.Tensor, options: TopologicalLossOptions = {}): tf.Scalar {
+export function topologicalLoss(x: tf.Tensor, z: tf.Tensor, given: TopologicalLossOptions = {}): tf.Scalar {
+  const options = optionsArg<TopologicalLossOptions>(given, 'topologicalLoss');
   const xb = batchOf(x, 'x'), zb = batchOf(z, 'z');
   if (xb.n !== zb.n)
     throw new TopofrRangeError('ERR_TOPOFR_INVALID_SHAPE', `topologicalLoss: x has ${xb.n} samples but z has ${zb.n}`);
   const align = (xs: tf.Tensor, zs: tf.Tensor) =>
     structureAlignment({ data: xs.dataSync() as Float32Array, ...xb }, { data: zs.dataSync() as Float32Array, ...zb }, options);
-  if (options.inputGradient) {
+  if (options.inputGradient === true) {
     return tf.customGrad(((xs: tf.Tensor, zs: tf.Tensor) => {
       const r = align(xs, zs);
       return {

@@ -4,7 +4,9 @@
 // TopoFR method switches at the official code's values; paper alternatives are one field away.
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { TopofrRangeError, TopofrTypeError } from '../errors.js';
+import { TopofrError, TopofrRangeError, TopofrTypeError } from '../errors.js';
+import { describeValue } from '../util/check.js';
+import { printable } from '../util/printable.js';
 
 export interface TrainConfig {
   /** Run name: outputs go to `<outDir>/<name>/`. */
@@ -147,17 +149,21 @@ const RANGES: Partial<Record<Field, [number, number]>> = {
   shards: [1, 4096], sampleRate: [1e-6, 1],
 };
 
+/** A run name is one folder under outDir: not a path, not '.' or '..'. */
+const RUN_NAME = /^(?!\.\.?$)[A-Za-z0-9._-]{1,128}$/;
+
 function checkField(key: string, value: unknown, source: string): void {
-  if (!(key in DEFAULT_CONFIG)) {
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${source}: unknown setting '${key}' (known: ${Object.keys(DEFAULT_CONFIG).join(', ')})`);
+  // Own keys only: '__proto__', 'constructor' or 'toString' are not settings.
+  if (!Object.prototype.hasOwnProperty.call(DEFAULT_CONFIG, key)) {
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${source}: unknown setting '${printable(key)}' (known: ${Object.keys(DEFAULT_CONFIG).join(', ')})`);
   }
   const field = key as Field;
   const expected = typeof DEFAULT_CONFIG[field];
   if (typeof value !== expected)
-    throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${source}: '${key}' must be a ${expected}, got ${JSON.stringify(value)}`);
+    throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${source}: '${key}' must be a ${expected}, got ${describeValue(value)}`);
   const choices = CHOICES[field];
   if (choices && !choices.includes(value as string | number))
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${source}: '${key}' must be one of ${choices.join(', ')}, got ${JSON.stringify(value)}`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${source}: '${key}' must be one of ${choices.join(', ')}, got ${describeValue(value)}`);
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${source}: '${key}' must be finite, got ${value}`);
     if (INTEGERS.includes(field) && !Number.isInteger(value))
@@ -166,10 +172,13 @@ function checkField(key: string, value: unknown, source: string): void {
     if (range && (value < range[0] || value > range[1]))
       throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${source}: '${key}' must be in [${range[0]}, ${range[1]}], got ${value}`);
   }
-  if (field === 'name' && !/^[A-Za-z0-9._-]+$/.test(value as string))
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${source}: 'name' may use letters, digits, '.', '_' and '-' only, got ${JSON.stringify(value)}`);
+  if (field === 'name' && !RUN_NAME.test(value as string))
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE',
+      `${source}: 'name' is the run's folder under outDir: 1 to 128 letters, digits, '.', '_' and '-', not '.' or '..'; got ${describeValue(value)}`);
+  if (field === 'outDir' && (value as string).length === 0)
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${source}: 'outDir' must not be empty (use '.' for the current folder)`);
   if (field === 'valEvery' && !(Number.isInteger(value) && (value as number) >= 1))
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${source}: 'valEvery' must be an integer ≥ 1, got ${JSON.stringify(value)}`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${source}: 'valEvery' must be an integer ≥ 1, got ${describeValue(value)}`);
 }
 
 /** Checks a partial config from `source` (a file name, 'flags'), field by field. */
@@ -186,13 +195,14 @@ export function readConfigFile(path: string): Partial<TrainConfig> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `config file ${path}: ${(err as Error).message}`);
+    throw new TopofrError('ERR_TOPOFR_IO', `config file ${printable(path)}: ${printable((err as Error).message)}`);
   }
   let parsed: unknown;
   try {
-    parsed = /\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text);
+    // logLevel 'error': YAML's warnings would print the file's text (control bytes included) to stderr.
+    parsed = /\.ya?ml$/i.test(path) ? parseYaml(text, { logLevel: 'error' }) : JSON.parse(text);
   } catch (err) {
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `config file ${path} does not parse: ${(err as Error).message.split('\n')[0]}`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `config file ${printable(path)} does not parse: ${printable(String((err as Error).message).split('\n')[0]!)}`);
   }
   return checkPartial((parsed ?? {}) as Record<string, unknown>, path);
 }

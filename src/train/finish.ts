@@ -3,7 +3,7 @@
 // paper's figures on this run: loss parts, ROC, pair scores, the structure discrepancy of test
 // batches before and after training (Fig. 2/5), the last step's GUM fit (Fig. 4) and the H0–H2
 // persistence diagram of a test batch's embeddings (Fig. 1).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { syntheticFaceDataset, type FaceSplit } from '../data/dataset.js';
@@ -14,6 +14,7 @@ import { ripsPersistenceSync } from '../ops/rips.js';
 import { writeReport, type ReportData } from '../report/report.js';
 import type { TrainConfig } from './config.js';
 import { structureAlignment } from './isa.js';
+import { readMetrics } from './run-folder.js';
 import { exportModel, type StepRecord, type TrainRun } from './trainer.js';
 import type { ValRecord } from './verification-callback.js';
 
@@ -59,7 +60,7 @@ function discrepancies(model: tf.LayersModel, split: FaceSplit, batches: Int32Ar
 function loggedRecords(run: FinishedRun): { steps: StepRecord[]; validation: ValRecord[] } {
   const path = join(run.dir, 'metrics.jsonl');
   if (!existsSync(path)) return { steps: run.records, validation: [] };
-  const lines = readFileSync(path, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as StepRecord | ValRecord);
+  const lines = readMetrics(path).map((m) => m.record as StepRecord | ValRecord);
   return { steps: lines.filter((r): r is StepRecord => !('val' in r)), validation: lines.filter((r): r is ValRecord => 'val' in r) };
 }
 

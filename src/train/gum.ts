@@ -66,6 +66,7 @@
 // scale² of the half-normal N⁺(E | 0, Σ) of Eq. 4.
 import { TopofrRangeError, TopofrTypeError } from '../errors.js';
 import { mulberry32 } from '../util/random.js';
+import { describeValue, isFloatArray } from '../util/check.js';
 
 export type GumVariant = 'code' | 'paper';
 
@@ -127,9 +128,8 @@ export function codeUniformDensity(c1: number, c2: number): { density: number; g
 }
 
 function checkEntropies(entropies: unknown): Float64Array {
-  if (!(entropies instanceof Float32Array || entropies instanceof Float64Array)) {
-    const kind = entropies === null ? 'null' : ArrayBuffer.isView(entropies) ? entropies.constructor.name : Array.isArray(entropies) ? 'an Array' : typeof entropies;
-    throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${FN}: entropies must be a Float32Array or Float64Array, got ${kind} (convert with Float64Array.from(...))`);
+  if (!isFloatArray(entropies)) {
+    throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${FN}: entropies must be a Float32Array or Float64Array, got ${describeValue(entropies)} (convert with Float64Array.from(...))`);
   }
   const x = Float64Array.from(entropies);
   for (let i = 0; i < x.length; i++) {
@@ -147,16 +147,16 @@ function resolve(options: GumOptions) {
     throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${FN}: options must be an object with a variant ('code' or 'paper')`);
   const { variant } = options;
   if (variant !== 'code' && variant !== 'paper')
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${FN}: variant must be 'code' or 'paper', got '${String(variant)}'`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${FN}: variant must be 'code' or 'paper', got ${describeValue(variant)}`);
   const maxIterations = options.maxIterations ?? 1000;
   if (typeof maxIterations !== 'number' || !Number.isInteger(maxIterations) || maxIterations < 1)
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${FN}: maxIterations must be an integer ≥ 1, got ${String(maxIterations)}`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${FN}: maxIterations must be an integer ≥ 1, got ${describeValue(maxIterations)}`);
   const tolerance = options.tolerance ?? (variant === 'code' ? 1e-10 : 1e-9);
   if (typeof tolerance !== 'number' || !(tolerance > 0) || !Number.isFinite(tolerance))
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${FN}: tolerance must be a finite number > 0, got ${String(tolerance)}`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${FN}: tolerance must be a finite number > 0, got ${describeValue(tolerance)}`);
   const seed = options.seed ?? 0;
   if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${FN}: seed must be an integer in [0, 2^32), got ${String(seed)}`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${FN}: seed must be an integer in [0, 2^32), got ${describeValue(seed)}`);
   return { variant, maxIterations, tolerance, seed };
 }
 

@@ -25,6 +25,8 @@ import { pairwiseDistances } from '../ops/distances.js';
 import { persistenceH0 } from '../ops/h0.js';
 import { ripsPersistenceSync } from '../ops/rips.js';
 import type { PointCloud } from '../types.js';
+import { assertPointCloud } from '../ops/validate.js';
+import { describeValue, optionsArg } from '../util/check.js';
 
 export type AlignmentVariant = 'code' | 'symmetric';
 
@@ -57,18 +59,22 @@ export const defaultInputScale = (dim: number): number => Math.sqrt(4 * dim);
 function positive(value: number | undefined, fallback: number, name: string): number {
   const v = value ?? fallback;
   if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v))
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `structureAlignment: ${name} must be a finite number > 0, got ${String(v)}`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `structureAlignment: ${name} must be a finite number > 0, got ${describeValue(v)}`);
   return v;
 }
 
-function resolve(x: PointCloud, z: PointCloud, options: AlignmentOptions) {
+function resolve(x: PointCloud, z: PointCloud, given: unknown) {
+  const options = optionsArg<AlignmentOptions>(given, 'structureAlignment');
+  assertPointCloud(x, 'structureAlignment (input batch)');
+  assertPointCloud(z, 'structureAlignment (latent batch)');
   const variant = options.variant ?? 'code';
   if (variant !== 'code' && variant !== 'symmetric')
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `structureAlignment: variant must be 'code' or 'symmetric', got '${String(variant)}'`);
-  const dims = options.dims ?? [0];
-  const withH1 = dims.length === 2 && dims[0] === 0 && dims[1] === 1;
-  if (!(withH1 || (dims.length === 1 && dims[0] === 0)))
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `structureAlignment: dims must be [0] or [0, 1], got [${dims.join(', ')}]`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `structureAlignment: variant must be 'code' or 'symmetric', got ${describeValue(variant)}`);
+  const dims: unknown = options.dims ?? [0];
+  const is = (...want: number[]) => Array.isArray(dims) && dims.length === want.length && want.every((d, k) => dims[k] === d);
+  const withH1 = is(0, 1);
+  if (!(withH1 || is(0)))
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `structureAlignment: dims must be [0] or [0, 1], got ${Array.isArray(dims) ? `[${dims.map(describeValue).join(', ')}]` : describeValue(dims)}`);
   if (withH1 && variant === 'code')
     throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', "structureAlignment: dims [0, 1] needs variant 'symmetric' (the code's sorted comparison is defined for H0 only)");
   if (x.n !== z.n)
@@ -121,7 +127,7 @@ export function structureAlignment(x: PointCloud, z: PointCloud, options: Alignm
   const o = resolve(x, z, options);
   const X = space(x, o.inputScale, o.withH1), Z = space(z, o.latentScale, o.withH1);
   const gradLatent = new Float32Array(z.n * z.dim);
-  const gradInput = options.inputGradient ? new Float32Array(x.n * x.dim) : undefined;
+  const gradInput = options.inputGradient === true ? new Float32Array(x.n * x.dim) : undefined;
   let loss = 0;
   // Each aligned pair of distances (a from X, b from Z) adds w·(a − b)² to the loss; its gradient
   // is 2w(a − b) on X's edge and −2w(a − b) on Z's edge.

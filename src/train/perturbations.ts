@@ -9,6 +9,7 @@
 // every step, so values agree to float32 rounding, not bit for bit. The random draws come from the
 // caller's uniform source (src/util/random.ts), not from PyTorch's and Python's streams.
 import { TopofrRangeError, TopofrTypeError } from '../errors.js';
+import { describeValue, isFloat32Array } from '../util/check.js';
 
 /** RGB: every image here has 3 interleaved channels. */
 export const CHANNELS = 3;
@@ -19,8 +20,8 @@ export const CHANNELS = 3;
 export function assertImages(img: unknown, count: number, h: number, w: number, fn: string): Float32Array {
   for (const [name, v, min] of [['n', count, 0], ['h', h, 1], ['w', w, 1]] as const)
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
-      throw new TopofrRangeError('ERR_TOPOFR_INVALID_SHAPE', `${fn}: ${name} must be an integer ≥ ${min}, got ${String(v)}`);
-  if (!(img instanceof Float32Array))
+      throw new TopofrRangeError('ERR_TOPOFR_INVALID_SHAPE', `${fn}: ${name} must be an integer ≥ ${min}, got ${describeValue(v)}`);
+  if (!isFloat32Array(img))
     throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${fn}: images must be a Float32Array (NHWC, RGB, values in [−1, 1])`);
   if (img.length !== count * h * w * CHANNELS)
     throw new TopofrRangeError(
@@ -28,6 +29,19 @@ export function assertImages(img: unknown, count: number, h: number, w: number, 
       `${fn}: got ${img.length} values but ${count}·${h}·${w}·3 = ${count * h * w * CHANNELS} (NHWC with 3 channels)`,
     );
   return img;
+}
+
+/** A caller's uniform source, checked on every draw: a value outside [0, 1) would pick no
+ *  operation or an impossible box. Exported for rsp.ts. */
+export function checkedUniform(source: unknown, fn: string): () => number {
+  if (typeof source !== 'function')
+    throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${fn}: the random source must be a function returning uniforms in [0, 1), got ${describeValue(source)}`);
+  return () => {
+    const u: unknown = source();
+    if (typeof u !== 'number' || !(u >= 0 && u < 1))
+      throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: the random source returned ${describeValue(u)}, not a number in [0, 1)`);
+    return u;
+  };
 }
 
 /** [−1, 1] → [0, 1]: the official code's `x·0.5 + 0.5` before a torchvision transform. */
@@ -87,7 +101,7 @@ export function reflectIndex(i: number, n: number): number {
 export function gaussianBlur(img: Float32Array, h: number, w: number, sigma: number): Float32Array {
   assertImages(img, 1, h, w, 'gaussianBlur');
   if (typeof sigma !== 'number' || !(sigma > 0) || !Number.isFinite(sigma))
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `gaussianBlur: sigma must be a finite number > 0, got ${String(sigma)}`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `gaussianBlur: sigma must be a finite number > 0, got ${describeValue(sigma)}`);
   const kx = gaussianKernel1d(BLUR_TAPS.x, sigma);
   const ky = gaussianKernel1d(BLUR_TAPS.y, sigma);
   const rx = (BLUR_TAPS.x - 1) / 2;
@@ -244,9 +258,29 @@ const JITTER_FNS: Record<JitterOp, (rgb: Float64Array, factor: number) => Float6
   hue: adjustHue,
 };
 
+/** Parameters as sampleColorJitter draws them: the order a permutation of the four operations,
+ *  each factor a finite number (brightness, contrast, saturation ≥ 0; hue in [−0.5, 0.5]). */
+function checkJitter(params: unknown): ColorJitterParams {
+  const fn = 'colorJitter';
+  if (typeof params !== 'object' || params === null)
+    throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${fn}: params must be { order, brightness, contrast, saturation, hue } (see sampleColorJitter), got ${describeValue(params)}`);
+  const p = params as ColorJitterParams;
+  const order: unknown = p.order;
+  if (!Array.isArray(order) || order.length !== JITTER_OPS.length || !JITTER_OPS.every((op) => order.includes(op)))
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: params.order must be a permutation of ${JITTER_OPS.join(', ')}, got ${describeValue(order)}`);
+  for (const op of JITTER_OPS) {
+    const v: unknown = p[op];
+    const range = op === 'hue' ? [-0.5, 0.5] : [0, Infinity];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < range[0]! || v > range[1]!)
+      throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: params.${op} must be a finite number in [${range[0]}, ${range[1]}], got ${describeValue(v)}`);
+  }
+  return p;
+}
+
 /** The four operations in `params.order` on the de-normalised image, then re-normalised. */
 export function colorJitter(img: Float32Array, h: number, w: number, params: ColorJitterParams): Float32Array {
   assertImages(img, 1, h, w, 'colorJitter');
+  checkJitter(params);
   let unit = toUnit(img);
   for (const op of params.order) unit = JITTER_FNS[op](unit, params[op]);
   return toSigned(unit);
@@ -315,6 +349,6 @@ export function eraseBox(img: Float32Array, h: number, w: number, box: ErasingBo
 /** RandomErasing(probability=1) on one normalised image: draw a box, erase it. */
 export function randomErasing(img: Float32Array, h: number, w: number, uniform: () => number): { image: Float32Array; box: ErasingBox | null } {
   assertImages(img, 1, h, w, 'randomErasing');
-  const box = sampleErasingBox(h, w, uniform);
+  const box = sampleErasingBox(h, w, checkedUniform(uniform, 'randomErasing'));
   return { image: eraseBox(img, h, w, box), box };
 }

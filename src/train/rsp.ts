@@ -10,6 +10,7 @@
 import { TopofrRangeError, TopofrTypeError } from '../errors.js';
 import { mulberry32 } from '../util/random.js';
 import {
+  checkedUniform,
   CHANNELS,
   type ColorJitterParams,
   type ErasingBox,
@@ -21,6 +22,7 @@ import {
   sampleBlurSigma,
   sampleColorJitter,
 } from './perturbations.js';
+import { describeValue, optionsArg } from '../util/check.js';
 
 /** A1..A4 under the official code's indices (np.random.randint(4) picks one). */
 export const RSP_OPERATIONS = ['gaussianBlur', 'grayscale', 'colorJitter', 'randomErasing'] as const;
@@ -62,13 +64,9 @@ function resolveUniform(options: RspOptions): () => number {
   const { seed, rng } = options;
   if (seed !== undefined && rng !== undefined)
     throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', 'randomStructurePerturbation: give either seed or rng, not both');
-  if (rng !== undefined) {
-    if (typeof rng !== 'function')
-      throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', 'randomStructurePerturbation: rng must be a function returning uniforms in [0, 1)');
-    return rng;
-  }
+  if (rng !== undefined) return checkedUniform(rng, 'randomStructurePerturbation');
   if (typeof seed !== 'number' || !Number.isInteger(seed))
-    throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `randomStructurePerturbation: seed must be an integer (or pass rng), got ${String(seed)}`);
+    throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `randomStructurePerturbation: seed must be an integer (or pass rng), got ${describeValue(seed)}`);
   return mulberry32(seed);
 }
 
@@ -96,11 +94,12 @@ function applyOperation(op: RspOperation, img: Float32Array, h: number, w: numbe
  * RSP on a batch of n NHWC RGB images of h×w normalised to [−1, 1]. Deterministic for a seed.
  * `batch` is left untouched unless `inPlaceErasing` (D3) is set, and then only erased samples change.
  */
-export function randomStructurePerturbation(batch: Float32Array, n: number, h: number, w: number, options: RspOptions): RspResult {
+export function randomStructurePerturbation(batch: Float32Array, n: number, h: number, w: number, given: RspOptions): RspResult {
+  const options = optionsArg<RspOptions>(given, 'randomStructurePerturbation');
   assertImages(batch, n, h, w, 'randomStructurePerturbation');
   const probability = options.probability ?? 0.2;
   if (typeof probability !== 'number' || !(probability >= 0 && probability <= 1))
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `randomStructurePerturbation: probability must be in [0, 1], got ${String(probability)}`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `randomStructurePerturbation: probability must be in [0, 1], got ${describeValue(probability)}`);
   const uniform = resolveUniform(options);
   const size = h * w * CHANNELS;
   const perturbed = batch.slice();

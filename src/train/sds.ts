@@ -18,6 +18,7 @@
 //     1 − p_gt < 2^−12; to reproduce that, round p_gt to fp16 before calling.)
 //   - 'none': ω2 = 1 (ablation: ω1 alone).
 import { TopofrRangeError, TopofrTypeError } from '../errors.js';
+import { describeValue, isFloatArray } from '../util/check.js';
 
 export type ConfidenceWeightMode = 'paper' | 'code' | 'none';
 
@@ -41,7 +42,7 @@ const P_SLACK = 1e-6;
 type Floats = Float32Array | Float64Array;
 
 function floats(values: unknown, fn: string, name: string): Floats {
-  if (!(values instanceof Float32Array || values instanceof Float64Array))
+  if (!isFloatArray(values))
     throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${fn}: ${name} must be a Float32Array or Float64Array`);
   return values;
 }
@@ -55,7 +56,7 @@ function inUnitInterval(value: number, fn: string, name: string, i: number, slac
 
 function checkLambda(lambda: unknown, fn: string): number {
   if (typeof lambda !== 'number' || !Number.isFinite(lambda) || lambda < 0)
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: lambda must be a finite number ≥ 0, got ${String(lambda)}`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: lambda must be a finite number ≥ 0, got ${describeValue(lambda)}`);
   return lambda;
 }
 
@@ -77,7 +78,7 @@ export function confidenceWeight(pGt: Floats, mode: ConfidenceWeightMode): Float
   const fn = 'confidenceWeight';
   const p = floats(pGt, fn, 'pGt');
   if (mode !== 'paper' && mode !== 'code' && mode !== 'none')
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: mode must be 'paper', 'code' or 'none', got '${String(mode)}'`);
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: mode must be 'paper', 'code' or 'none', got ${describeValue(mode)}`);
   const out = new Float64Array(p.length);
   for (let i = 0; i < p.length; i++) {
     const v = p[i]!;

@@ -6,13 +6,13 @@
 // Determinism: every random choice is a function of (seed, step): the epoch's shuffle, the flips,
 // RSP, the paper GUM's signs. So a checkpoint needs only the weights, the momentum buffers and the
 // step, and `resume` continues with the very batch and draws an uninterrupted run would use.
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { createLoader, type DataLoader } from '../data/loader.js';
 import { STEP_STREAM } from '../data/sampler.js';
 import type { FaceSource } from '../data/source.js';
 import { trainingSource } from '../data/training-source.js';
+import { TopofrError, TopofrRangeError } from '../errors.js';
 import { classCentres } from '../model/heads.js';
 import { stepGradients, type StepPlan } from '../distributed/canonical-step.js';
 import { agreeOnRun, shareState } from '../distributed/run-state.js';
@@ -24,7 +24,7 @@ import { fileSaver } from '../model/file-io.js';
 import { iresnet } from '../model/iresnet.js';
 import { useBackend } from '../tf/backend.js';
 import { mixSeed } from '../util/random.js';
-import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { RunFolder } from './run-folder.js';
 import type { TrainConfig } from './config.js';
 import { SgdMomentum } from './optimizer.js';
 import { polyLearningRate } from './schedule.js';
@@ -147,50 +147,42 @@ export async function createSession(config: TrainConfig, options: SessionOptions
       });
       const gradNorm = optimizer.step(grads, lr, norm);
       tf.dispose(Object.values(grads));
-      if (!Number.isFinite(parts.loss)) throw new RangeError(`training diverged at step ${k}: loss ${parts.loss} (lower lr or alpha)`);
+      if (!Number.isFinite(parts.loss)) throw new TopofrRangeError('ERR_TOPOFR_NON_FINITE', `training diverged at step ${k}: loss ${parts.loss} (lower lr or alpha)`);
       return { step: k + 1, epoch: batch.epoch, lr, gradNorm, ...parts, imgPerS: (config.batchSize * 1000) / (performance.now() - ts) };
     },
   };
 }
 
-/** Trains `config`; with `world` (an MPI world), as one of its ranks: rank 0 writes the run's
- *  files and checkpoints, reports progress and runs the verification callback (docs/distributed.md). */
-export async function train(config: TrainConfig, options: { resume?: boolean; world?: World } & TrainHooks = {}): Promise<TrainRun> {
+/** Trains `config`; with `world` (an MPI world), as one of its ranks: rank 0 checks and writes the
+ *  run's folder and checkpoints, reports progress and runs the verification callback
+ *  (docs/distributed.md). A resume's checks come first: nothing is written before they pass. */
+export async function train(config: TrainConfig, options: { resume?: boolean; override?: boolean; world?: World } & TrainHooks = {}): Promise<TrainRun> {
   const world = options.world ?? localWorld();
   const lead = world.rank === 0;
   const log = lead ? (options.log ?? (() => {})) : () => {};
-  const dir = join(config.outDir, config.name);
-  if (lead) {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
-  }
+  const run = new RunFolder(config, lead ? options : {});
+  const dir = run.dir;
   const session = await createSession(config, { log, world });
   const limit = config.maxSteps > 0 ? Math.min(config.maxSteps, session.total) : session.total;
-  const checkpointDir = join(dir, 'checkpoint');
-  const metricsPath = join(dir, 'metrics.jsonl');
-
-  let start = 0;
-  if (options.resume && lead) {
-    const ckpt = loadCheckpoint<{ step: number }>(checkpointDir);
+  if (run.checkpoint) {
     for (const [name, v] of session.stateTensors()) {
-      const saved = ckpt.tensors.get(name);
-      if (!saved || saved.values.length !== v.size)
-        throw new RangeError(`checkpoint ${checkpointDir} does not match this config (tensor ${name}); resume with the run's own config`);
+      const saved = run.checkpoint.tensors.get(name);
+      if (!saved || saved.shape.join() !== v.shape.join())
+        throw new TopofrError('ERR_TOPOFR_CHECKPOINT', `checkpoint ${run.checkpointDir} does not match this config (tensor ${name}); resume with the run's own config`);
       v.assign(tf.tensor(saved.values, v.shape));
     }
-    start = ckpt.state.step;
-    log(`resumed ${dir} at step ${start}`);
-  } else if (lead) {
-    writeFileSync(metricsPath, '');
+    if (run.overridden.length > 0) log(`resuming with changed settings (--override): ${run.overridden.join(', ')}`);
+    log(`resumed ${dir} at step ${run.start}`);
   }
-  start = shareState(world, session.stateTensors(), start);  // rank 0's weights and step, on every rank
-  if (options.resume && session.partialFc) loadPartialFcShard(checkpointDir, start, session.partialFc, session.rankTensors());
+  if (lead) run.begin();
+  const start = shareState(world, session.stateTensors(), run.start);  // rank 0's weights and step, on every rank
+  if (options.resume && session.partialFc) loadPartialFcShard(run.checkpointDir, start, session.partialFc, session.rankTensors());
   const save = (step: number) => {
-    if (session.partialFc) savePartialFcShard(checkpointDir, step, world, session.partialFc, session.rankTensors());
+    if (session.partialFc) savePartialFcShard(run.checkpointDir, step, world, session.partialFc, session.rankTensors());
     if (lead) {
       const tensors = [...session.stateTensors()].map(([name, v]) =>
         [name, { shape: v.shape, values: v.dataSync() as Float32Array }] as [string, { shape: number[]; values: Float32Array }]);
-      saveCheckpoint(checkpointDir, { step }, tensors);
+      run.save(step, tensors);
     }
     if (session.partialFc) world.barrier();  // rank 0's checkpoint names this step: older shards may go
   };
@@ -202,9 +194,9 @@ export async function train(config: TrainConfig, options: { resume?: boolean; wo
   for (let step = start; step < limit; step++) {
     const record = await session.step(step, (entropies, fit) => (lastGum = { entropies, fit }));
     records.push(record);
-    if (lead && (step + 1) % config.logEvery === 0) appendFileSync(metricsPath, `${JSON.stringify(record)}\n`);
+    if (lead && (step + 1) % config.logEvery === 0) run.logStep(record);
     options.onStep?.(record, limit);
-    if (verification?.due(step + 1)) appendFileSync(metricsPath, `${JSON.stringify(await verification.run(step + 1, session.model))}\n`);
+    if (verification?.due(step + 1)) run.logStep(await verification.run(step + 1, session.model));
     if ((step + 1) % config.checkpointEvery === 0 || step + 1 === limit) save(step + 1);
   }
   await session.close(); // (after a failure, the loader's unref'd workers do not hold the process)

@@ -1,5 +1,6 @@
 // Independent float64 references for the tests: written straight from the definitions, slow and obvious.
 import { gaussian, mulberry32 } from '../../src/util/random.js';
+import { distance64 } from './distance64.mjs';
 
 /** Seeded, so every randomised test is reproducible. */
 export const rng = mulberry32;
@@ -10,23 +11,7 @@ export function randomPoints(n: number, dim: number, seed: number): Float32Array
 
 export type OracleMetric = 'euclidean' | 'sqeuclidean' | 'cosine';
 
-/** d(i, j) in float64 from the coordinates. */
-export function distance64(x: Float32Array, dim: number, i: number, j: number, metric: OracleMetric): number {
-  let ni = 0;
-  let nj = 0;
-  for (let k = 0; k < dim; k++) {
-    ni += x[i * dim + k] ** 2;
-    nj += x[j * dim + k] ** 2;
-  }
-  // Cosine as ½·|x/|x| − y/|y||² (= 1 − cos): no cancellation for nearly parallel vectors.
-  const sa = metric === 'cosine' ? 1 / Math.sqrt(ni) : 1;
-  const sb = metric === 'cosine' ? 1 / Math.sqrt(nj) : 1;
-  let s = 0;
-  for (let k = 0; k < dim; k++) s += (x[i * dim + k] * sa - x[j * dim + k] * sb) ** 2;
-  if (metric === 'sqeuclidean') return s;
-  if (metric === 'euclidean') return Math.sqrt(s);
-  return s / 2;
-}
+export { distance64 };
 
 export function distanceMatrix64(x: Float32Array, n: number, dim: number, metric: OracleMetric): Float64Array {
   const out = new Float64Array(n * n);

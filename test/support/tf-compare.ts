@@ -2,6 +2,7 @@
 // with the stock kernels and then with the native ones, and a float32 closeness check.
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'vitest';
+import { TopofrError, TopofrRangeError, TopofrTypeError } from '../../src/errors.js';
 import { registerNativeKernels, unregisterNativeKernels } from '../../src/tf/native-kernels.js';
 
 export function rng(seed: number): () => number {
@@ -53,13 +54,16 @@ export function expectAllClose(f: () => tf.Tensor | tf.Tensor[]): void {
   ref.forEach((r, i) => expectClose(r, got[i]));
 }
 
-/** [error class name, error code] of what `fn` throws, or ['none', undefined]: the native
- *  bindings' typed errors in one comparable value. */
+/** [kind, error code] of what `fn` throws, or ['none', undefined]: the native bindings' typed
+ *  errors in one comparable value. Kind: 'RangeError', 'TypeError' or 'Error' for topofr's
+ *  TopofrRangeError, TopofrTypeError and TopofrError; any other error shows as 'untyped …'. */
 export function errorKind(fn: () => unknown): [string, string | undefined] {
   try {
     fn();
   } catch (e) {
-    return [(e as Error).constructor.name, (e as { code?: string }).code];
+    const kind = e instanceof TopofrRangeError ? 'RangeError' : e instanceof TopofrTypeError ? 'TypeError'
+      : e instanceof TopofrError ? 'Error' : `untyped ${(e as Error).constructor.name}`;
+    return [kind, (e as { code?: string }).code];
   }
   return ['none', undefined];
 }

@@ -107,4 +107,14 @@ template std::vector<Simplex> dimension_0(const Filtration<SparseDistances>&, st
 
 int64_t dense_edge_memory(int64_t n) { return n * (n - 1) / 2 * kBytesPerEdge; }
 
+int64_t sparse_memory(int64_t n, int64_t m, int max_dim) {
+  // Per vertex: offsets and fill positions of the lists, the binomial table's column, the
+  // union-find, its intervals (twice: a vector grows by doubling). Per entry: both directions of
+  // the neighbour lists, and the edge list.
+  const int64_t top = std::min<int64_t>(max_dim, std::max<int64_t>(n - 1, 0));
+  const int64_t per_vertex = 2 * int64_t(sizeof(int64_t)) + (top + 3) * int64_t(sizeof(index_t)) +
+                             2 * int64_t(sizeof(int32_t)) + 2 * int64_t(sizeof(Interval));
+  return n * per_vertex + m * (2 * int64_t(sizeof(Neighbour)) + kBytesPerEdge);
+}
+
 }  // namespace topofr::rips

@@ -9,6 +9,7 @@
 #include "../thread_pool.h"
 #include "assemble.h"
 #include "dimension0.h"
+#include "memory.h"
 #include "reduction.h"
 
 namespace topofr::rips {
@@ -73,6 +74,8 @@ std::vector<Barcode> rips_sparse(int64_t n, const int32_t* i, const int32_t* j, 
       throw InputError("rips: edge " + std::to_string(k) + " has a vertex outside [0, " + std::to_string(n) + ")");
     if (std::isnan(d[k])) throw InputError("rips: edge " + std::to_string(k) + " has a NaN distance");
   }
+  require_memory(sparse_memory(n, m, options.max_dim),
+                 "sparse input of " + std::to_string(n) + " points and " + std::to_string(m) + " entries");
   const value_t threshold = std::isnan(options.threshold) ? kInfinity : options.threshold;
   const SparseDistances sparse(n, i, j, d, m, threshold);
   const int threads = options.threads > 0 ? options.threads : pool_threads();

@@ -50,6 +50,11 @@ struct TooLargeError : std::length_error {
 // list, one entry per pair at worst. Lets a caller refuse before computing the distances.
 int64_t dense_edge_memory(int64_t n);
 
+// Bytes rips_sparse needs at least for n vertices and m input entries: the neighbour lists, the
+// binomial table, dimension 0's edge list and union-find, and one interval per vertex (a lone vertex
+// is an essential class). rips_sparse refuses more than the memory available before allocating.
+int64_t sparse_memory(int64_t n, int64_t m, int max_dim);
+
 // lower: Ripser's compressed lower-triangular matrix, row i holds d(i, 0) … d(i, i−1), n(n−1)/2 values.
 std::vector<Barcode> rips_dense(const value_t* lower, int64_t n, const Options& options);
 
