@@ -24,10 +24,14 @@ const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowe
 const flags = (settings: Record<string, unknown>): string[] =>
   Object.entries(settings).flatMap(([k, v]) => (v === true ? [`--${kebab(k)}`] : [`--${kebab(k)}`, String(v)]));
 const train = (name: string, extra: Record<string, unknown> = {}) => ['train', ...flags({ ...SETTINGS, name, ...extra }), '--no-progress'];
-const checkpoint = (name: string) => readFileSync(join(dir, name, 'checkpoint', 'tensors.bin'));
+const manifest = (name: string) => JSON.parse(readFileSync(join(dir, name, 'checkpoint', 'checkpoint.json'), 'utf8')) as { file: string; state: { step: number } };
+/** A checkpoint folder's tensors file, the one its manifest names. */
+const tensorsFile = (folder: string) =>
+  readFileSync(join(folder, (JSON.parse(readFileSync(join(folder, 'checkpoint.json'), 'utf8')) as { file: string }).file));
+const checkpoint = (name: string) => tensorsFile(join(dir, name, 'checkpoint'));
 const metrics = (name: string) => readFileSync(join(dir, name, 'metrics.jsonl'), 'utf8').trim().split('\n')
   .map((line) => { const { imgPerS: _, ...rest } = JSON.parse(line) as Record<string, number>; return rest; });
-const step = (name: string) => (JSON.parse(readFileSync(join(dir, name, 'checkpoint', 'checkpoint.json'), 'utf8')) as { state: { step: number } }).state.step;
+const step = (name: string) => manifest(name).state.step;
 
 describe.skipIf(!MPIRUN)('distributed training (mpirun, 2 ranks, TCP loopback)', () => {
   it('2 ranks are bit-identical to one process with shards: 2 (and differ from shards: 1)', () => {
@@ -97,7 +101,7 @@ describe.skipIf(!MPIRUN)('distributed training (mpirun, 2 ranks, TCP loopback)',
 
 describe.skipIf(!MPIRUN)('distributed training with Partial FC (mpirun, 2 ranks)', () => {
   const shardFiles = (name: string, step: number) => [0, 1].map((r) =>
-    readFileSync(join(dir, name, 'checkpoint', 'partial-fc', `rank-${r}-of-2`, `step-${step}`, 'tensors.bin')));
+    tensorsFile(join(dir, name, 'checkpoint', 'partial-fc', `rank-${r}-of-2`, `step-${step}`)));
 
   it('trains with each rank holding half the classes; shard checkpoints resume exactly', () => {
     requireBinding();

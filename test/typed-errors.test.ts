@@ -3,7 +3,7 @@
 // marginLogits accepted (labels out of range, negative or fractional; margin NaN). Every public
 // function is swept with hostile values by the fuzz harness (test/fuzz/targets/api.mjs).
 import { describe, expect, it } from 'vitest';
-import { colorJitter, marginLogits, pairwiseDistances, randomErasing, ripsPersistenceSync, structureAlignment, tf, TopofrRangeError, TopofrTypeError } from '../src/index.js';
+import { colorJitter, cosines, marginLogits, pairwiseDistances, randomErasing, ripsPersistenceSync, structureAlignment, tf, TopofrRangeError, TopofrTypeError } from '../src/index.js';
 import { describeValue } from '../src/util/check.js';
 
 function refusal(call: () => unknown): { type: string; code?: string; message: string } {
@@ -37,6 +37,13 @@ describe('marginLogits checks its labels and head', () => {
   it('labels of the wrong length or a string tensor are a type error', () => {
     expect(refusal(() => marginLogits(f, w, tf.tensor1d([0], 'int32')))).toMatchObject({ type: 'TopofrTypeError' });
     expect(refusal(() => marginLogits(f, w, null as never))).toMatchObject({ type: 'TopofrTypeError' });
+  });
+  it('−1 (a class held elsewhere, Partial FC) only with absentTargets, and then no margin on its row; −2 never', () => {
+    expect(refusal(() => marginLogits(f, w, tf.tensor1d([-2, 0], 'int32'), undefined, { absentTargets: true }))).toMatchObject({ type: 'TopofrRangeError', message: expect.stringMatching(/labels\[0\] = -2/) });
+    const absent = marginLogits(f, w, tf.tensor1d([-1, 2], 'int32'), undefined, { absentTargets: true }).arraySync();
+    const plain = tf.mul(cosines(f, w), 64).arraySync();
+    expect(absent[0]).toEqual(plain[0]);
+    expect(absent[1]).toEqual(marginLogits(f, w, tf.tensor1d([0, 2], 'int32')).arraySync()[1]);
   });
   it('valid labels still give the margin logits', () => {
     expect(marginLogits(f, w, tf.tensor1d([0, 2], 'int32')).shape).toEqual([2, 3]);

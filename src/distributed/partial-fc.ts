@@ -101,7 +101,7 @@ export class PartialFc {
       sample.forEach((k, p) => position.set(k, p));
       const target = Int32Array.from(y, (c) => position.get(c - this.lo) ?? -1);  // −1: another rank's class
       const sampled = sample.length === this.hi - this.lo ? this.centres : tf.gather(this.centres, tf.tensor1d(sample, 'int32'));
-      const logits = marginLogits(this.allGatherRows(z), sampled as tf.Tensor2D, tf.tensor1d(target, 'int32'), this.options.head);
+      const logits = marginLogits(this.allGatherRows(z), sampled as tf.Tensor2D, tf.tensor1d(target, 'int32'), this.options.head, { absentTargets: true });
       const { value, entropies } = this.softmax(logits, target, z.shape[0]);
       const b = z.shape[0];
       return {

@@ -88,15 +88,15 @@ function checkHead(head: unknown, fn: string): MarginHead {
   return head as MarginHead;
 }
 
-/** Integer labels in [0, classes), one per embedding (read once: they are small). */
-function checkLabels(labels: unknown, n: number, classes: number, fn: string): void {
+/** Integer labels in [0, classes) (or −1 where `absent` allows it), one per embedding (read once: they are small). */
+function checkLabels(labels: unknown, n: number, classes: number, fn: string, absent: boolean): void {
   if (!(labels instanceof tf.Tensor) || labels.isDisposed || labels.rank !== 1 || labels.shape[0] !== n || labels.dtype === 'string')
     throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `${fn}: labels must be a rank-1 tf.Tensor of ${n} class indices, got ${labels instanceof tf.Tensor ? `shape [${labels.shape.join(', ')}]` : describeValue(labels)}`);
   const values = labels.dataSync();
   for (let i = 0; i < values.length; i++) {
     const v = values[i] as number;
-    if (!(Number.isInteger(v) && v >= 0 && v < classes))
-      throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: labels[${i}] = ${v} is not a class index in [0, ${classes})`);
+    if (!(Number.isInteger(v) && v >= (absent ? -1 : 0) && v < classes))
+      throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: labels[${i}] = ${v} is not a class index in [0, ${classes})${absent ? ' or −1' : ''}`);
   }
 }
 
@@ -129,14 +129,17 @@ function targetLogit(t: tf.Tensor1D, head: MarginHead): tf.Tensor1D {
 
 /**
  * Margin logits s·cos θ with the target class's entry margin-adjusted: [n, K] from embeddings f
- * [n, d], centres W [K, d] and integer labels [n]. Differentiable in f and W.
+ * [n, d], centres W [K, d] and integer labels [n]. Differentiable in f and W. With
+ * `absentTargets`, a label −1 says the sample's class is not among these centres (Partial FC: a
+ * class another rank holds, as insightface marks it): its row gets no margin.
  */
-export function marginLogits(f: tf.Tensor2D, centres: tf.Tensor2D, labels: tf.Tensor1D, head: MarginHead = ARCFACE): tf.Tensor2D {
+export function marginLogits(f: tf.Tensor2D, centres: tf.Tensor2D, labels: tf.Tensor1D, head: MarginHead = ARCFACE,
+  options: { absentTargets?: boolean } = {}): tf.Tensor2D {
   const fn = 'marginLogits';
   checkPair(f, centres, fn);
   checkHead(head, fn);
   const classes = centres.shape[0];
-  checkLabels(labels, f.shape[0], classes, fn);
+  checkLabels(labels, f.shape[0], classes, fn, options.absentTargets === true);
   return tf.tidy(() => {
     const cos = cosines(f, centres);
     const mask = tf.oneHot(tf.cast(labels, 'int32'), classes) as tf.Tensor2D;  // 1 at the target
