@@ -70,9 +70,25 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 let addon: NativeAddon | undefined;
 
+/** Settings the addon reads natively, once (native/core/sgemm.cc, cpu_isa.h), where a typo would
+ *  silently mean "no setting": checked here, before it loads. */
+const ENVIRONMENT_CHOICES: Record<string, readonly string[]> = {
+  TOPOFR_GEMM: ['openblas', 'builtin'],
+  TOPOFR_ISA: ['sse2', 'avx2', 'avx512'],
+};
+
+function checkEnvironment(): void {
+  for (const [name, choices] of Object.entries(ENVIRONMENT_CHOICES)) {
+    const value = process.env[name];
+    if (value !== undefined && value !== '' && !choices.includes(value))
+      throw new TopofrError('ERR_TOPOFR_INVALID_VALUE', `${name}=${value} is not one of ${choices.join(', ')}`);
+  }
+}
+
 /** The addon, loaded on first use; throws a TopofrError that says how to get one when it is missing. */
 export function native(): NativeAddon {
   if (addon) return addon;
+  checkEnvironment();
   const explicit = process.env.TOPOFR_ADDON;
   try {
     addon = (explicit ? require(path.resolve(explicit)) : require('node-gyp-build')(root)) as NativeAddon;
