@@ -9,7 +9,8 @@
 // The bound of a step: the native kernels round in reductions of up to K terms, a relative backward
 // error of at most γ_K in the data of each operation. Its effect on the step's loss and gradients is
 // the step's response, with tfjs's kernels, to perturbing every weight and input by ±γ_K (random
-// signs, two draws, the larger change; per gradient tensor in max norm). A gradient that the data
+// signs, one draw: tfjs's kernels are slow, and the native side has stayed below a tenth of it;
+// per gradient tensor in max norm). A gradient that the data
 // cannot move (a batch-norm shift followed by another batch norm has an exactly cancelling one) is
 // pure rounding noise: updates are also allowed one rounding at the scale of the largest weight.
 import * as tf from '@tensorflow/tfjs';
@@ -47,17 +48,13 @@ export function expectSameTraining(c: TrainingCase): void {
     reset(start);
     const got = step(c, c.inputs);
     reset(start);
-    let lossResponse = 0;
-    const gradResponse = c.variables.map(() => 0);
-    for (const seed of [1, 2]) {
-      const inputs = c.inputs.map((t, i) => perturb(t, relative, 1000 * seed + 500 + i));
-      tf.tidy(() => c.variables.forEach((v, i) => v.assign(perturb(v, relative, 1000 * seed + i))));
-      const p = stock(() => step(c, inputs));
-      tf.dispose(inputs);
-      reset(start);
-      lossResponse = Math.max(lossResponse, Math.abs(p.loss - ref.loss));
-      p.grads.forEach((g, i) => { gradResponse[i] = Math.max(gradResponse[i]!, maxAbsDifference(g, ref.grads[i]!)); });
-    }
+    const inputs = c.inputs.map((t, i) => perturb(t, relative, 500 + i));
+    tf.tidy(() => c.variables.forEach((v, i) => v.assign(perturb(v, relative, i))));
+    const moved = stock(() => step(c, inputs));
+    tf.dispose(inputs);
+    reset(start);
+    const lossResponse = Math.abs(moved.loss - ref.loss);
+    const gradResponse = moved.grads.map((g, i) => maxAbsDifference(g, ref.grads[i]!));
     expect(Math.abs(got.loss - ref.loss), `step ${s}: loss ${got.loss} vs ${ref.loss}, response to ±γ_${c.K} ${lossResponse}`)
       .toBeLessThanOrEqual(lossResponse);
     const weightScale = Math.max(...start.map((w) => maxAbsDifference(w, new Float32Array(w.length))));
