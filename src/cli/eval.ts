@@ -1,18 +1,12 @@
 // `topofr eval --model DIR [settings…]`: the LFW-style 10-fold verification of a saved backbone
 // (model.json + weights.bin) on the synthetic test identities. The data settings come from the
 // run's config.json next to the model (runs/<name>/config.json) when there is one, flags on top;
-// prints accuracy ± std, TAR@FAR and AUC as JSON.
+// prints accuracy ± std, TAR@FAR and AUC as JSON. tfjs and the model are loaded when the command
+// runs (cold start: see main.ts).
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Option, type Command } from 'commander';
-import { syntheticFaceDataset } from '../data/dataset.js';
-import { verificationPairs } from '../data/pairs.js';
-import { evaluatePairs } from '../eval/evaluate.js';
-import { fileLoader } from '../model/file-io.js';
-import { loadIResNet } from '../model/iresnet.js';
-import { useBackend } from '../tf/backend.js';
 import { readConfigFile, resolveConfig, type TrainConfig } from '../train/config.js';
-import { quietTfjs } from '../tf/quiet.js';
 
 const DATA_FIELDS = ['seed', 'testIdentities', 'samplesPerIdentity', 'imageSize', 'hardness', 'verificationPairs', 'backend'] as const;
 
@@ -24,6 +18,9 @@ export function registerEval(program: Command): void {
     .option('--config <file>', "the run's settings (default: config.json next to the model folder, if any)");
   for (const key of DATA_FIELDS) command.addOption(new Option(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} <value>`).argParser((v) => (key === 'backend' ? v : Number(v))));
   command.action(async (flags: { model: string; config?: string } & Partial<TrainConfig>) => {
+    const [{ quietTfjs }, { useBackend }, { fileLoader }, { loadIResNet }, { syntheticFaceDataset }, { verificationPairs }, { evaluatePairs }] =
+      await Promise.all([import('../tf/quiet.js'), import('../tf/backend.js'), import('../model/file-io.js'), import('../model/iresnet.js'),
+        import('../data/dataset.js'), import('../data/pairs.js'), import('../eval/evaluate.js')]);
     quietTfjs();
     const { model: modelDir, config: configFile, ...settings } = flags;
     const guess = join(dirname(modelDir.replace(/\/+$/, '')), 'config.json');

@@ -2,6 +2,15 @@
 // The `topofr` command. Usage mistakes (unknown command or flag, a bad flag value) exit with 2,
 // failures of the work itself with 1; both print one "topofr: …" line. Stack traces are kept for
 // errors that are not topofr's own, since those are bugs worth reporting.
+//
+// Cold start: `topofr --help` and `topofr persistence` start within a tenth of a second of a bare
+// `node` because every command imports only what it uses. Adding a command:
+// - src/cli/<command>.ts registers it (flags, parsing, help) and imports at load time nothing but
+//   commander and light modules (no tfjs, no training or model code, no bench suite, no addon);
+// - its action loads the work with `await import(...)`: a `./<command>-run.ts` next to it (see
+//   persistence-run.ts, demo-run.ts) or the library modules themselves (see train.ts, eval.ts);
+//   type-only imports (`import type`) are free;
+// - test/cli-cold-start.test.ts checks which modules `--help` and `persistence` load.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerPersistence } from './persistence.js';

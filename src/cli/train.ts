@@ -1,12 +1,11 @@
 // `topofr train [--config FILE] [--setting value …] [--resume]`: trains on the embedded synthetic
 // identities. Every TrainConfig field is a flag (camelCase → --kebab-case), so the CLI cannot drift
 // from the config; precedence is defaults < file < flags. Progress goes to stderr (a bar on a TTY,
-// one line per log interval otherwise); the result summary to stdout.
+// one line per log interval otherwise); the result summary to stdout. The training stack is loaded
+// when the command runs (cold start: see main.ts).
 import { Option, type Command } from 'commander';
-import { quietTfjs } from '../tf/quiet.js';
 import { DEFAULT_CONFIG, readConfigFile, resolveConfig, type TrainConfig } from '../train/config.js';
-import { finishRun } from '../train/finish.js';
-import { train, type StepRecord } from '../train/trainer.js';
+import type { StepRecord } from '../train/trainer.js';
 
 const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
@@ -42,6 +41,8 @@ export function registerTrain(program: Command): void {
     else command.addOption(new Option(`${flag} <${typeof value}>`, help).argParser((v: string) => (typeof value === 'number' ? Number(v) : v)));
   }
   command.action(async (flags: Record<string, unknown>) => {
+    const [{ quietTfjs }, { train }, { finishRun }] = await Promise.all([
+      import('../tf/quiet.js'), import('../train/trainer.js'), import('../train/finish.js')]);
     quietTfjs();
     const { config: file, resume, progress, ...settings } = flags;
     const config = resolveConfig(typeof file === 'string' ? readConfigFile(file) : {}, { ...settings, progress: progress !== false } as Partial<TrainConfig>);

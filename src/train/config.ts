@@ -3,8 +3,12 @@
 // default). Defaults are the embedded demo (synthetic identities, a small IResNet-18) with the
 // TopoFR method switches at the official code's values; paper alternatives are one field away.
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
 import { TopofrRangeError, TopofrTypeError } from '../errors.js';
+
+/** yaml (70-odd modules) is loaded on the first YAML file, not with this module, which every
+ *  training command's flag list reads (CLI cold start: src/cli/main.ts). */
+const parseYaml = (text: string): unknown => (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
 
 export interface TrainConfig {
   /** Run name: outputs go to `<outDir>/<name>/`. */
