@@ -70,6 +70,15 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 let addon: NativeAddon | undefined;
 
+/** Where no prebuild matches (another platform or CPU architecture), the package builds the addon from
+ *  source in its install step, and npm ≥ 11.16 may block that step (allowScripts) or have been told to
+ *  skip it (--ignore-scripts): so the error says how to build. */
+const HOW_TO_BUILD =
+  "The npm package carries a prebuilt addon for linux-x64 only; elsewhere it builds one from source when it is installed " +
+  "(python3, make and a C++17 compiler). If npm skipped that build (npm 11+ asks before running a dependency's install " +
+  "script), allow it and run it: `npm install-scripts approve topofr && npm rebuild topofr`. Or build it yourself in the " +
+  `package folder (${root}): \`npx node-gyp rebuild\` (CPU only), or \`npm run build:native\` in a git checkout (CMake: CUDA, OpenBLAS).`;
+
 /** Settings the addon reads natively, once (native/core/sgemm.cc, cpu_isa.h), where a typo would
  *  silently mean "no setting": checked here, before it loads. */
 const ENVIRONMENT_CHOICES: Record<string, readonly string[]> = {
@@ -93,11 +102,7 @@ export function native(): NativeAddon {
   try {
     addon = (explicit ? require(path.resolve(explicit)) : require('node-gyp-build')(root)) as NativeAddon;
   } catch (cause) {
-    throw new TopofrError(
-      'ERR_TOPOFR_NO_NATIVE',
-      `topofr's native addon could not be loaded (${(cause as Error).message.split('\n')[0]}). ` +
-        'Build it with `npm run build:native` (CMake) or `npx node-gyp rebuild` (CPU only) in the package folder.',
-    );
+    throw new TopofrError('ERR_TOPOFR_NO_NATIVE', `topofr's native addon could not be loaded (${(cause as Error).message.split('\n')[0]}). ${HOW_TO_BUILD}`);
   }
   return addon;
 }
