@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# Proves the npm package works as users get it: prebuild the addon (CUDA compiled in when nvcc is
-# here), pack, install the tarball into an empty project with --ignore-scripts and only `node` on
-# PATH (no compiler, no cmake), then load it and compute.
+# Proves the npm package works as users get it: pack (its prepack step builds the prebuild when it is
+# missing or stale: CUDA compiled in when nvcc is here), install the tarball into an empty project
+# with --ignore-scripts and only `node` on PATH (no compiler, no cmake), then load it and compute;
+# and without the prebuild (a platform it does not match, install scripts not run), the first call
+# says how to build the addon.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-TOPOFR_PREBUILD_INCREMENTAL=1 npm run prebuilds
-ls -l prebuilds/linux-x64/
 TARBALL=$PWD/$(npm pack --silent | tail -1)
 CONSUMER=$(mktemp -d)
 trap 'rm -rf "$CONSUMER" "$TARBALL"' EXIT
+ls -l prebuilds/linux-x64/ "$TARBALL"
 CONTENTS=$(tar -tzf "$TARBALL")   # not piped into grep -q: with pipefail, tar's SIGPIPE would fail the step
-grep -qE 'package/prebuilds/linux-x64/[^/]+\.node$' <<<"$CONTENTS"
+grep -qx 'package/prebuilds/linux-x64/node.napi.node' <<<"$CONTENTS"
+grep -qx 'package/prebuilds/linux-x64/node.napi.node.stamp.json' <<<"$CONTENTS"
+# everything a source build needs where no prebuild matches (binding.gyp reads native/sources.json)
+for f in binding.gyp native/sources.json $(node -p "Object.values(require('./native/sources.json')).filter(Array.isArray).flat().join(' ')"); do
+  grep -qx "package/$f" <<<"$CONTENTS" || { echo "the tarball lacks $f"; exit 1; }
+done
 cd "$CONSUMER"
 npm init -y >/dev/null
 npm install --ignore-scripts --no-audit --no-fund "$TARBALL"
@@ -33,5 +39,11 @@ if (caps.cuda.deviceCount === 0) {
 console.log('package OK: prebuild loaded,', caps.blas, ', cuda compiled:', caps.cuda.compiled);
 JS
 env -i PATH="$PWD/bin" HOME="$HOME" node smoke.mjs
-command -v nvcc >/dev/null && env -i PATH="$PWD/bin" node -e "import('topofr').then(m => { if (!m.capabilities().cuda.compiled) { console.error('prebuild lacks CUDA although nvcc exists'); process.exit(1); } })"
+if command -v nvcc >/dev/null; then
+  env -i PATH="$PWD/bin" node -e "import('topofr').then(m => { if (!m.capabilities().cuda.compiled) { console.error('prebuild lacks CUDA although nvcc exists'); process.exit(1); } })"
+fi
+rm -rf node_modules/topofr/prebuilds
+env -i PATH="$PWD/bin" HOME="$HOME" node -e "import('topofr').then(m => m.capabilities()).then(
+  () => { console.error('loaded an addon although there is none'); process.exit(1); },
+  (e) => { console.log(e.message); if (e.code !== 'ERR_TOPOFR_NO_NATIVE' || !e.message.includes('npm rebuild topofr')) process.exit(1); })"
 echo "check-package: OK"

@@ -72,19 +72,40 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 let addon: NativeAddon | undefined;
 
+/** Where no prebuild matches (another platform or CPU architecture), the package builds the addon from
+ *  source in its install step, and npm ≥ 11.16 may block that step (allowScripts) or have been told to
+ *  skip it (--ignore-scripts): so the error says how to build. */
+const HOW_TO_BUILD =
+  "The npm package carries a prebuilt addon for linux-x64 only; elsewhere it builds one from source when it is installed " +
+  "(python3, make and a C++17 compiler). If npm skipped that build (npm 11+ asks before running a dependency's install " +
+  "script), allow it and run it: `npm install-scripts approve topofr && npm rebuild topofr`. Or build it yourself in the " +
+  `package folder (${root}): \`npx node-gyp rebuild\` (CPU only), or \`npm run build:native\` in a git checkout (CMake: CUDA, OpenBLAS).`;
+
+/** Settings the addon reads natively, once (native/core/sgemm.cc, cpu_isa.h), where a typo would
+ *  silently mean "no setting": checked here, before it loads. */
+const ENVIRONMENT_CHOICES: Record<string, readonly string[]> = {
+  TOPOFR_GEMM: ['openblas', 'builtin'],
+  TOPOFR_ISA: ['sse2', 'avx2', 'avx512'],
+};
+
+function checkEnvironment(): void {
+  for (const [name, choices] of Object.entries(ENVIRONMENT_CHOICES)) {
+    const value = process.env[name];
+    if (value !== undefined && value !== '' && !choices.includes(value))
+      throw new TopofrError('ERR_TOPOFR_INVALID_VALUE', `${name}=${value} is not one of ${choices.join(', ')}`);
+  }
+}
+
 /** The addon, loaded on first use; throws a TopofrError that says how to get one when it is missing. */
 export function native(): NativeAddon {
   if (addon) return addon;
+  checkEnvironment();
   const explicit = process.env.TOPOFR_ADDON;
   let loaded: NativeAddon;
   try {
     loaded = (explicit ? require(path.resolve(explicit)) : require('node-gyp-build')(root)) as NativeAddon;
   } catch (cause) {
-    throw new TopofrError(
-      'ERR_TOPOFR_NO_NATIVE',
-      `topofr's native addon could not be loaded (${(cause as Error).message.split('\n')[0]}). ` +
-        'Build it with `npm run build:native` (CMake) or `npx node-gyp rebuild` (CPU only) in the package folder.',
-    );
+    throw new TopofrError('ERR_TOPOFR_NO_NATIVE', `topofr's native addon could not be loaded (${(cause as Error).message.split('\n')[0]}). ${HOW_TO_BUILD}`);
   }
   loaded.setErrorClasses(TopofrError, TopofrTypeError, TopofrRangeError);  // native errors are topofr's typed errors too
   addon = loaded;

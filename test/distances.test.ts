@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { pairwiseDistances, pairwiseDistancesAsync } from '../src/index.js';
-import { distanceMatrix64, randomPoints, rng, type OracleMetric } from './support/oracle.js';
+import { expectWithin } from './support/float32.js';
+import { distanceErrorBounds, distanceMatrix64, randomPoints, rng, type OracleMetric } from './support/oracle.js';
 
 const METRICS: OracleMetric[] = ['euclidean', 'sqeuclidean', 'cosine'];
 
-function maxRelativeError(got: Float32Array, want: Float64Array, floor: number): number {
-  let worst = 0;
-  for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]) / Math.max(Math.abs(want[i]), floor));
-  return worst;
+/** Within the float32 error bound of every pair (support/oracle.ts distanceErrorBound). */
+function expectDistances(got: Float32Array, x: Float32Array, n: number, dim: number, metric: OracleMetric): void {
+  const want = distanceMatrix64(x, n, dim, metric);
+  expectWithin(got, want, distanceErrorBounds(x, n, dim, metric, want), `${metric} ${n}×${dim}`);
 }
 
 function expectSymmetricZeroDiagonal(d: Float32Array, n: number): void {
@@ -25,7 +26,7 @@ describe('pairwiseDistances', () => {
       const got = pairwiseDistances({ data: x, n, dim }, { metric });
       expect(got.n).toBe(n);
       expect(got.data.length).toBe(n * n);
-      expect(maxRelativeError(got.data, distanceMatrix64(x, n, dim, metric), 1e-3)).toBeLessThan(1e-5);
+      expectDistances(got.data, x, n, dim, metric);
       expectSymmetricZeroDiagonal(got.data, n);
       expect(got.data.every((v) => v >= 0)).toBe(true);
     }
@@ -38,12 +39,10 @@ describe('pairwiseDistances', () => {
     const x = new Float32Array(n * dim);
     for (let i = 0; i < n; i++)
       for (let k = 0; k < dim; k++) x[i * dim + k] = 1000 + (k % 7) + (random() - 0.5) * 1e-2;
-    const want = distanceMatrix64(x, n, dim, 'euclidean');
-    const got = pairwiseDistances({ data: x, n, dim }).data;
-    // The norm identity alone would be off by ~|x|²·ε ≈ 0.5 in d² here, larger than d² itself.
-    expect(maxRelativeError(got, want, 1e-12)).toBeLessThan(1e-5);
-    const cos = pairwiseDistances({ data: x, n, dim }, { metric: 'cosine' }).data;
-    expect(maxRelativeError(cos, distanceMatrix64(x, n, dim, 'cosine'), 1e-12)).toBeLessThan(1e-4);
+    // The norm identity alone would be off by ~|x|²·ε ≈ 0.5 in d² here, larger than d² itself: the
+    // bound is the direct path's, two roundings of d.
+    expectDistances(pairwiseDistances({ data: x, n, dim }).data, x, n, dim, 'euclidean');
+    expectDistances(pairwiseDistances({ data: x, n, dim }, { metric: 'cosine' }).data, x, n, dim, 'cosine');
   });
 
   it('gives exactly 0 between duplicate points, and never a negative value', () => {

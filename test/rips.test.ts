@@ -22,7 +22,9 @@ function parseFixture(file: string, format: RipserFormat): LowerDistanceMatrix {
   return input.matrix;
 }
 
-/** d(i, j) as the engine must see it, read from the input itself (float32 values). */
+/** d(i, j) as the engine must see it, read from the input itself (float32 values). For a point
+ *  cloud that is pairwiseDistances' result: the engine computes its distances with the same code in
+ *  the same process (one PointDistances, one GEMM kernel), so the comparisons below are exact. */
 function distanceOf(input: RipsInput): PairDistance {
   if ('lower' in input) return (i, j) => (i === j ? 0 : input.lower[i > j ? (i * (i - 1)) / 2 + j : (j * (j - 1)) / 2 + i]);
   if ('i' in input) {
@@ -39,10 +41,8 @@ function distanceOf(input: RipsInput): PairDistance {
 }
 
 /** Every interval's critical edges: birth edge u < v at exactly the birth (none in dimension 0),
- *  death edge at exactly the death (none for an essential class). `tolerance` is relative, for
- *  point clouds, whose distances the engine computes itself. */
-function expectCriticalEdges(barcodes: Barcode[], n: number, distance: PairDistance, tolerance = 0): void {
-  const near = (got: number, want: number) => expect(Math.abs(got - want)).toBeLessThanOrEqual(tolerance * Math.abs(want));
+ *  death edge at exactly the death (none for an essential class). */
+function expectCriticalEdges(barcodes: Barcode[], n: number, distance: PairDistance): void {
   for (const b of barcodes) {
     const count = b.births.length;
     expect([b.deaths.length, b.birthEdges.length / 2, b.deathEdges.length / 2]).toEqual([count, count, count]);
@@ -52,31 +52,18 @@ function expectCriticalEdges(barcodes: Barcode[], n: number, distance: PairDista
       if (b.dim === 0) expect([b.births[k], bu, bv]).toEqual([0, -1, -1]);
       else {
         expect(0 <= bu && bu < bv && bv < n).toBe(true);
-        near(distance(bu, bv), b.births[k]);
+        expect(distance(bu, bv)).toBe(b.births[k]);
       }
       if (b.deaths[k] === Infinity) expect([du, dv]).toEqual([-1, -1]);
       else {
         expect(du !== dv && Math.min(du, dv) >= 0 && Math.max(du, dv) < n).toBe(true);
-        near(distance(du, dv), b.deaths[k]);
+        expect(distance(du, dv)).toBe(b.deaths[k]);
       }
     }
   }
 }
 
 const intervalsOf = (b: Barcode): OracleInterval[] => Array.from(b.births, (birth, k) => ({ birth, death: b.deaths[k] }));
-
-/** Sorted intervals equal within a relative tolerance (exact when 0). */
-function expectSameIntervals(got: OracleInterval[], want: OracleInterval[], tolerance: number): void {
-  if (tolerance === 0) {
-    expect(intervalMultiset(got)).toEqual(intervalMultiset(want));
-    return;
-  }
-  const sorted = (list: OracleInterval[]) => [...list].sort((a, b) => a.birth - b.birth || a.death - b.death);
-  const [g, w] = [sorted(got), sorted(want)];
-  expect(g.length).toBe(w.length);
-  const close = (a: number, b: number) => a === b || Math.abs(a - b) <= tolerance * Math.abs(b);
-  g.forEach((interval, k) => expect(close(interval.birth, w[k].birth) && close(interval.death, w[k].death), JSON.stringify([interval, w[k]])).toBe(true));
-}
 
 /** Ripser's lines of each dimension (sorted) from our barcodes. */
 const printed = (barcodes: Barcode[]): string[][] =>
@@ -132,8 +119,6 @@ interface TinyCase {
   options: RipsOptions;
   /** The threshold the oracle applies (the engine's default made explicit). */
   threshold: number;
-  /** Relative tolerance of values: 0 for given matrices, small for distances computed from points. */
-  tolerance: number;
 }
 
 /** Ripser's default threshold for dense input: min over i of max over j of d(i, j). */
@@ -158,7 +143,6 @@ function* tinyCases(count: number, seed: number): Generator<TinyCase> {
     const modulus = [2, 3, 5][int(3)];
     const kind = ['points', 'full', 'lower', 'sparse'][k % 4];
     let input: RipsInput;
-    let tolerance = 0;
     const levels = 1 + int(5); // few distinct values: many ties; 0 included: duplicate points
     const value = () => int(levels + 1) * 0.5;
     if (kind === 'points') {
@@ -166,7 +150,6 @@ function* tinyCases(count: number, seed: number): Generator<TinyCase> {
       const data = randomPoints(n, dim, seed * 1000 + k);
       if (n > 2 && random() < 0.3) data.copyWithin(0, dim, 2 * dim); // a duplicate point
       input = { data, n, dim };
-      tolerance = 1e-5;
     } else if (kind === 'sparse') {
       const edges: [number, number, number][] = [];
       for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) if (random() < 0.75) edges.push([i, j, value()]);
@@ -195,7 +178,6 @@ function* tinyCases(count: number, seed: number): Generator<TinyCase> {
       input,
       options: { maxDim, modulus, ...(explicit === undefined ? {} : { threshold: explicit }) },
       threshold: explicit ?? defaultThreshold,
-      tolerance,
     };
   }
 }
@@ -208,8 +190,8 @@ describe('ripsPersistence equals brute-force boundary-matrix reduction', () => {
       const { n } = c.input;
       const want = ripsOracle(n, distance, { maxDim: c.options.maxDim!, threshold: c.threshold, modulus: c.options.modulus! });
       expect(barcodes.map((b) => b.dim), c.what).toEqual(want.map((_, dim) => dim));
-      barcodes.forEach((b, dim) => expectSameIntervals(intervalsOf(b), want[dim], c.tolerance));
-      expectCriticalEdges(barcodes, n, distance, c.tolerance);
+      barcodes.forEach((b, dim) => expect(intervalMultiset(intervalsOf(b)), c.what).toEqual(intervalMultiset(want[dim])));
+      expectCriticalEdges(barcodes, n, distance);
     }
   });
 

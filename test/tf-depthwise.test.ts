@@ -1,5 +1,5 @@
 // The native depthwise-convolution kernels (src/tf/kernels/depthwise.ts) against tfjs's own JS
-// kernels: the same results within float32 tolerance for the forward, both backprops (through
+// kernels: the same results within the float32 error bound for the forward, both backprops (through
 // tf.grads) and the fused forward, on random shapes, strides, paddings, dilations and channel
 // multipliers; fallback for what they do not handle; typed errors at the native boundary; and a
 // backprop-filter that is bitwise the same on any thread count.
@@ -10,7 +10,8 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { native } from '../src/native.js';
 import { NATIVE_KERNEL_NAMES, registerNativeKernels, unregisterNativeKernels } from '../src/tf/native-kernels.js';
-import { errorKind as code, expectAllClose, expectClose, rand } from './support/tf-compare.js';
+import { errorKind as code, expectBitwise, expectPolynomialClose, rand, stock } from './support/tf-compare.js';
+import { expectWithin, gamma } from './support/float32.js';
 
 tf.enableProdMode();
 
@@ -47,6 +48,12 @@ const CASES: DepthwiseCase[] = [
 const label = (c: DepthwiseCase) => `x${c.x} f${c.f} s${c.s} ${JSON.stringify(c.pad)} d${c.d ?? [1, 1]}`;
 const depthwise = (x: tf.Tensor, f: tf.Tensor, c: DepthwiseCase) =>
   tf.depthwiseConv2d(x as tf.Tensor4D, f as tf.Tensor4D, c.s, c.pad, 'NHWC', c.d ?? 1);
+/** Terms per output of the forward (kh·kw), backprop-input (at most kh·kw·multiplier) and
+ *  backprop-filter (batch·outH·outW). */
+function depthwiseTerms(c: DepthwiseCase): { forward: number; backprop: number } {
+  const [kh, kw, , mult] = c.f, [batch, outH, outW] = depthwise(tf.zeros(c.x), tf.zeros(c.f), c).shape;
+  return { forward: kh * kw, backprop: Math.max(kh * kw * mult, batch! * outH! * outW!) };
+}
 
 beforeAll(() => registerNativeKernels());
 afterAll(() => unregisterNativeKernels());
@@ -58,13 +65,14 @@ describe('native depthwise kernels equal tfjs', () => {
   });
 
   it.each(CASES.map((c) => [label(c), c] as const))('DepthwiseConv2dNative %s', (_, c) => {
-    expectAllClose(() => depthwise(rand(c.x, 1), rand(c.f, 2), c));
+    expectPolynomialClose((x, f) => depthwise(x!, f!, c), [rand(c.x, 1), rand(c.f, 2)], depthwiseTerms(c).forward);
   });
 
   it.each(CASES.filter((c) => !c.d).map((c) => [label(c), c] as const))('gradients (BackpropInput/Filter) %s', (_, c) => {
     const x = rand(c.x, 3), f = rand(c.f, 4);
     const w = rand(depthwise(x, f, c).shape, 5);  // a random upstream gradient dy
-    expectAllClose(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(depthwise(a, b, c), w)))([x, f]));
+    expectPolynomialClose((a, b, dy) => tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.mul(depthwise(p, q, c), dy!)))([a!, b!]),
+      [x, f, w], depthwiseTerms(c).backprop);
   });
 
   // tfjs has no dilated depthwise gradient, and its JS backprop kernels ignore the dilation; the
@@ -80,10 +88,11 @@ describe('native depthwise kernels equal tfjs', () => {
         for (let q = 0; q < ch * mult; q++) wide[((i * dh) * ew + j * dw) * ch * mult + q] = fv[(i * kw + j) * ch * mult + q];
     const fWide = tf.tensor4d(wide, [(kh - 1) * dh + 1, ew, ch, mult]);
     const dy = rand(depthwise(x, f, c).shape, 8);
-    unregisterNativeKernels();
-    const [dxRef, dfWide] = tf.tidy(() => tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-      tf.sum(tf.mul(depthwise(a, b, { ...c, d: undefined }), dy)))([x, fWide]).map((t) => t.dataSync()));
-    registerNativeKernels();
+    // the reference, and on absolute values the magnitudes Σ|terms| of the bound
+    const undilated = (a: tf.Tensor, b: tf.Tensor, g: tf.Tensor) => tf.tidy(() => tf.grads((p: tf.Tensor, q: tf.Tensor) =>
+      tf.sum(tf.mul(depthwise(p, q, { ...c, d: undefined }), g)))([a, b]).map((t) => Float32Array.from(t.dataSync())));
+    const [dxRef, dfWide] = stock(() => undilated(x, fWide, dy));
+    const [dxMagnitude, dfWideMagnitude] = stock(() => undilated(tf.abs(x), tf.abs(fWide), tf.abs(dy)));
     const attrs = { strides: c.s, pad: c.pad, dilations: c.d };
     const dx = tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter: f },
       { ...attrs, inputShape: c.x } as never) as tf.Tensor;
@@ -91,30 +100,40 @@ describe('native depthwise kernels equal tfjs', () => {
       { ...attrs, filterShape: c.f } as never) as tf.Tensor;
     expect(dx.shape).toEqual(c.x);
     expect(df.shape).toEqual(c.f);
-    expectClose(dxRef as Float32Array, dx.dataSync() as Float32Array);
-    const dfRef = new Float32Array(kh * kw * ch * mult);
-    for (let i = 0; i < kh; i++)
-      for (let j = 0; j < kw; j++)
-        for (let q = 0; q < ch * mult; q++) dfRef[(i * kw + j) * ch * mult + q] = dfWide[((i * dh) * ew + j * dw) * ch * mult + q];
-    expectClose(dfRef, df.dataSync() as Float32Array);
+    const bound = 2 * gamma(depthwiseTerms(c).backprop);
+    expectWithin(dx.dataSync(), dxRef!, dxMagnitude!.map((m) => bound * m), 'dx');
+    const taps = (wide: Float32Array) => {
+      const out = new Float32Array(kh * kw * ch * mult);
+      for (let i = 0; i < kh; i++)
+        for (let j = 0; j < kw; j++)
+          for (let q = 0; q < ch * mult; q++) out[(i * kw + j) * ch * mult + q] = wide[((i * dh) * ew + j * dw) * ch * mult + q]!;
+      return out;
+    };
+    expectWithin(df.dataSync(), taps(dfWide!), taps(dfWideMagnitude!).map((m) => bound * m), 'dfilter');
   });
 
   it('FusedDepthwiseConv2D with bias and every activation', () => {
     for (const mult of [1, 2]) {
-      const x = rand([2, 9, 8, 6], 10) as tf.Tensor4D, f = rand([3, 3, 6, mult], 11) as tf.Tensor4D;
+      const x = rand([2, 9, 8, 6], 10), f = rand([3, 3, 6, mult], 11);
       const bias = rand([6 * mult], 12).mul(4), alpha = rand([6 * mult], 13);
+      const fused = (strides: number, pad: 'same' | 'valid', activation: tf.fused.Activation = 'linear', dilations = 1) =>
+        (a: tf.Tensor, b: tf.Tensor, c?: tf.Tensor, p?: tf.Tensor) => tf.fused.depthwiseConv2d({ x: a as tf.Tensor4D,
+          filter: b as tf.Tensor4D, strides, pad, dilations, bias: c, activation, preluActivationWeights: p, leakyreluAlpha: 0.3 });
+      // 9 products, the bias, ×10; each activation is 1-Lipschitz here (|α| ≤ 0.5) and rounds once more on either side
       for (const activation of ['linear', 'relu', 'relu6', 'elu', 'leakyrelu', 'sigmoid', 'prelu'] as const) {
-        expectAllClose(() => tf.fused.depthwiseConv2d({ x, filter: f, strides: 2, pad: 'same', bias, activation,
-          preluActivationWeights: activation === 'prelu' ? alpha : undefined, leakyreluAlpha: 0.3 }).mul(10));
+        expectPolynomialClose((...t) => fused(2, 'same', activation)(t[0]!, t[1]!, t[2], t[3]).mul(10),
+          [x, f, bias, ...(activation === 'prelu' ? [alpha] : [])], 9 + 2, { magnitudes: (a, b, c) => fused(2, 'same')(a!, b!, c).mul(10), tail: 3 });
       }
-      expectAllClose(() => tf.fused.depthwiseConv2d({ x, filter: f, strides: 1, pad: 'valid' }));
-      expectAllClose(() => tf.fused.depthwiseConv2d({ x, filter: f, strides: 1, pad: 'valid', dilations: 2,
-        bias: tf.scalar(0.5), activation: 'relu' }));
+      expectPolynomialClose((a, b) => fused(1, 'valid')(a!, b!), [x, f], 9);
+      expectPolynomialClose((a, b, c) => fused(1, 'valid', 'relu', 2)(a!, b!, c), [x, f, tf.scalar(0.5)], 10,
+        { magnitudes: (a, b, c) => fused(1, 'valid', 'linear', 2)(a!, b!, c) });
       // prelu weights shaped [1, 1, C] (PReLU with shared spatial axes), as MobileFaceNet has them
-      expectAllClose(() => tf.fused.depthwiseConv2d({ x, filter: f, strides: 1, pad: 'same', bias, activation: 'prelu',
-        preluActivationWeights: alpha.reshape([1, 1, 6 * mult]) }));
-      expectAllClose(() => tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.square(tf.fused.depthwiseConv2d({
-        x: a as tf.Tensor4D, filter: b as tf.Tensor4D, strides: 1, pad: 'same', bias: c, activation: 'relu' }))))([x, f, bias]));
+      expectPolynomialClose((...t) => fused(1, 'same', 'prelu')(t[0]!, t[1]!, t[2], t[3]), [x, f, bias, alpha.reshape([1, 1, 6 * mult])], 10,
+        { magnitudes: (a, b, c) => fused(1, 'same')(a!, b!, c), tail: 2 });
+      // y = relu(conv + bias) (10), y², 2y (1), the relu mask (exact), backprop: at most max(9·mult, 2·9·8) terms
+      expectPolynomialClose((...t) => tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.square(fused(1, 'same', 'relu')(a, b, c))))(t),
+        [x, f, bias], 10 + 1 + 2 * 9 * 8,
+        { magnitudes: (...t) => tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.square(fused(1, 'same')(a, b, c))))(t) });
     }
   });
 
@@ -122,12 +141,12 @@ describe('native depthwise kernels equal tfjs', () => {
     const forward = vi.spyOn(native(), 'depthwiseConv2dForward');
     try {
       const xh = rand([2, 6, 6, 4], 14) as tf.Tensor4D, f = rand([3, 3, 4, 1], 15) as tf.Tensor4D;
-      expectAllClose(() => tf.depthwiseConv2d(xh, f, 1, 'same'));
+      expectPolynomialClose((a, b) => tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'), [xh, f], 9);
       expect(forward).toHaveBeenCalledTimes(1);
       forward.mockClear();
       // (tfjs's cpu kernel reads NCHW input as NHWC; with H = W = C both readings are well-formed)
-      expectAllClose(() => tf.depthwiseConv2d(rand([2, 4, 4, 4], 16) as tf.Tensor4D, f, 1, 'valid', 'NCHW'));
-      expectAllClose(() => tf.fused.depthwiseConv2d({ x: xh, filter: f, strides: 1, pad: 'same', bias: rand([6, 6, 4], 17) }));
+      expectBitwise(() => tf.depthwiseConv2d(rand([2, 4, 4, 4], 16) as tf.Tensor4D, f, 1, 'valid', 'NCHW'));
+      expectBitwise(() => tf.fused.depthwiseConv2d({ x: xh, filter: f, strides: 1, pad: 'same', bias: rand([6, 6, 4], 17) }));
       expect(forward).not.toHaveBeenCalled();
     } finally {
       forward.mockRestore();
@@ -241,10 +260,15 @@ describe('native depthwise kernels on every vector width', () => {
   const cases = [{ x: [2, 9, 11, 83], m: 1, s: 1, d: 1 }, { x: [2, 10, 7, 37], m: 2, s: 2, d: 1 }, { x: [1, 9, 9, 21], m: 3, s: 1, d: 2 }];
   it.each(cases.map((c) => [`x${c.x} multiplier ${c.m} stride ${c.s} dilation ${c.d}`, c] as const))('%s', (_, c) => {
     const { geom, runs } = passes(c.x, c.m, c.s, c.d);
+    // each width within γ_k·Σ|terms| of the exact value, k ≤ max(9·multiplier, batch·outH·outW); Σ|terms| is the
+    // same pass on absolute values (itself a float32 sum of non-negative terms: at most γ_k low)
+    const k = Math.max(9 * c.m, geom[0]! * geom[4]! * geom[5]!), bound = (2 * gamma(k)) / (1 - gamma(k));
     for (const { pass, a, b, n } of runs) {
-      const mine = new Float32Array(n);
+      const mine = new Float32Array(n), magnitude = new Float32Array(n);
       native()[pass](a, b, mine, ...geom);
-      for (const isa of ['sse2', 'avx2']) expectClose(mine, fromBase64(inChild({ TOPOFR_DEPTHWISE_ISA: isa }, pass, geom, a, b, n)), 1e-5);
+      native()[pass](a.map(Math.abs), b.map(Math.abs), magnitude, ...geom);
+      for (const isa of ['sse2', 'avx2'])
+        expectWithin(fromBase64(inChild({ TOPOFR_ISA: isa }, pass, geom, a, b, n)), mine, magnitude.map((m) => bound * m), `${pass} ${isa}`);
     }
   });
 });

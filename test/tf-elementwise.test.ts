@@ -1,4 +1,5 @@
-// The native Add/Sub/Multiply/RealDiv against tfjs's own kernels over every broadcast they handle
+// The native Add/Sub/Multiply/RealDiv against tfjs's own kernels, bit for bit (each is one correctly
+// rounded IEEE operation on either side), over every broadcast they handle
 // (equal shapes, scalar, last-axis vector, on either side), the fallbacks (other broadcasts,
 // int32, small tensors), and typed errors at the native boundary.
 import * as tf from '@tensorflow/tfjs';
@@ -6,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { native } from '../src/native.js';
 import { MIN_NATIVE_ELEMENTS } from '../src/tf/kernels/elementwise.js';
 import { registerNativeKernels, unregisterNativeKernels } from '../src/tf/native-kernels.js';
-import { both, expectAllClose, rand, errorKind as code } from './support/tf-compare.js';
+import { both, expectBitwise, rand, errorKind as code } from './support/tf-compare.js';
 
 tf.enableProdMode();
 beforeAll(() => registerNativeKernels());
@@ -34,13 +35,14 @@ describe('native binary ops equal tfjs', () => {
   for (const [name, op] of OPS) {
     it.each(pairs)(`${name}: %s`, (_, sa, sb) => {
       const a = rand(sa, 1), b = tf.add(rand(sb, 2), name === 'div' ? 2 : 0);  // keep divisors away from 0
-      expectAllClose(() => op(a, b));
+      expectBitwise(() => op(a, b));
     });
   }
 
   it('gradients through add/mul/div with a per-channel operand', () => {
+    // (the per-channel sums are tfjs's own Sum on both sides, over the same native products)
     const a = rand(big, 3), c = tf.add(rand([16], 4), 2);
-    expectAllClose(() => tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.div(tf.mul(tf.add(p, q), q), q)))([a, c]));
+    expectBitwise(() => tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.div(tf.mul(tf.add(p, q), q), q)))([a, c]));
   });
 
   it('int32 and exact edge values are as tfjs', () => {

@@ -1,11 +1,12 @@
 // The native tfjs cpu kernels (src/tf/native-kernels.ts) against tfjs's own JS kernels: same
-// results within float32 tolerance on random shapes, strides, paddings and dilations, the same
-// gradients through tf.grad, fallback for what they do not handle, reversible registration, and
-// typed errors at the native boundary.
+// results within the float32 error bound of each computation (support/float32.ts) on random shapes,
+// strides, paddings and dilations, the same gradients through tf.grad, fallback for what they do not
+// handle, reversible registration, and typed errors at the native boundary.
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { native } from '../src/native.js';
-import { expectAllClose, expectClose, rand, errorKind as code } from './support/tf-compare.js';
+import { expectBitwise, expectPolynomialClose, rand, errorKind as code } from './support/tf-compare.js';
+import { expectSameTraining } from './support/training-compare.js';
 import {
   NATIVE_KERNEL_NAMES,
   nativeKernelsRegistered,
@@ -38,44 +39,56 @@ const CASES: ConvCase[] = [
   { x: [1, 4, 4, 2], f: [5, 5, 2, 3], s: [1, 1], pad: 'same' },  // filter larger than the input
 ];
 const label = (c: ConvCase) => `x${c.x} f${c.f} s${c.s} ${JSON.stringify(c.pad)} d${c.d ?? [1, 1]}`;
+const conv = (c: ConvCase) => (x: tf.Tensor, f: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, c.s, c.pad, 'NHWC', c.d ?? 1);
+/** Terms per output: of the forward (kh·kw·inC), of backprop-input (at most kh·kw·outC) and of
+ *  backprop-filter (batch·outH·outW). */
+function convTerms(c: ConvCase): { forward: number; backprop: number } {
+  const [kh, kw, inC, outC] = c.f, [batch, outH, outW] = conv(c)(tf.zeros(c.x), tf.zeros(c.f)).shape;
+  return { forward: kh * kw * inC, backprop: Math.max(kh * kw * outC, batch! * outH! * outW!) };
+}
 
 beforeAll(() => registerNativeKernels());
 afterAll(() => unregisterNativeKernels());
 
 describe('native conv kernels equal tfjs', () => {
   it.each(CASES.map((c) => [label(c), c] as const))('Conv2D %s', (_, c) => {
-    expectAllClose(() => tf.conv2d(rand(c.x, 1) as tf.Tensor4D, rand(c.f, 2) as tf.Tensor4D, c.s, c.pad, 'NHWC', c.d ?? 1));
+    expectPolynomialClose(conv(c), [rand(c.x, 1), rand(c.f, 2)], convTerms(c).forward);
   });
 
   it.each(CASES.filter((c) => !c.d).map((c) => [label(c), c] as const))('gradients (BackpropInput/Filter) %s', (_, c) => {
-    const x = rand(c.x, 3) as tf.Tensor4D, f = rand(c.f, 4) as tf.Tensor4D;
-    const y = tf.conv2d(x, f, c.s, c.pad);
-    const w = rand(y.shape, 5);  // a random upstream gradient dy
-    expectAllClose(() => tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-      tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.pad), w)))([x, f]));
+    const x = rand(c.x, 3), f = rand(c.f, 4);
+    const w = rand(conv(c)(x, f).shape, 5);  // a random upstream gradient dy
+    expectPolynomialClose((a, b, dy) => tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.mul(conv(c)(p, q), dy!)))([a!, b!]),
+      [x, f, w], convTerms(c).backprop);
   });
 
   it('FusedConv2D with bias and every activation', () => {
-    const x = rand([2, 8, 8, 3], 6) as tf.Tensor4D, f = rand([3, 3, 3, 16], 7) as tf.Tensor4D;
+    const x = rand([2, 8, 8, 3], 6), f = rand([3, 3, 3, 16], 7);
     const bias = rand([16], 8).mul(4), alpha = rand([16], 9);
+    const fused = (strides: number, pad: 'same' | 'valid', activation: tf.fused.Activation = 'linear') =>
+      (a: tf.Tensor, b: tf.Tensor, c?: tf.Tensor, p?: tf.Tensor) => tf.fused.conv2d({ x: a as tf.Tensor4D, filter: b as tf.Tensor4D,
+        strides, pad, bias: c, activation, preluActivationWeights: p, leakyreluAlpha: 0.3 });
+    // 27 products, the bias, ×10; each activation is 1-Lipschitz here (|α| ≤ 0.5) and rounds once more on either side
     for (const activation of ['linear', 'relu', 'relu6', 'elu', 'leakyrelu', 'sigmoid', 'prelu'] as const) {
-      expectAllClose(() => tf.fused.conv2d({ x, filter: f, strides: 2, pad: 'same', bias, activation,
-        preluActivationWeights: activation === 'prelu' ? alpha : undefined, leakyreluAlpha: 0.3 }).mul(10));
+      const inputs = [x, f, bias, ...(activation === 'prelu' ? [alpha] : [])];
+      expectPolynomialClose((...t) => fused(2, 'same', activation)(...(t as [tf.Tensor, tf.Tensor])).mul(10), inputs, 27 + 2,
+        { magnitudes: (a, b, c) => fused(2, 'same')(a!, b!, c).mul(10), tail: 3 });
     }
-    expectAllClose(() => tf.fused.conv2d({ x, filter: f, strides: 1, pad: 'valid' }));
-    expectAllClose(() => tf.fused.conv2d({ x, filter: f, strides: 1, pad: 'valid', bias: tf.scalar(0.5), activation: 'relu' }));
+    expectPolynomialClose(fused(1, 'valid'), [x, f], 27);
+    expectPolynomialClose(fused(1, 'valid', 'relu'), [x, f, tf.scalar(0.5)], 28, { magnitudes: fused(1, 'valid') });
     // prelu weights shaped [1, 1, C] (PReLU with shared spatial axes) and a fused-conv gradient
-    expectAllClose(() => tf.fused.conv2d({ x, filter: f, strides: 1, pad: 'same', bias, activation: 'prelu',
-      preluActivationWeights: alpha.reshape([1, 1, 16]) }));
-    expectAllClose(() => tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
-      tf.sum(tf.square(tf.fused.conv2d({ x: a as tf.Tensor4D, filter: b as tf.Tensor4D, strides: 1, pad: 'same', bias: c }))))([x, f, bias]));
+    expectPolynomialClose(fused(1, 'same', 'prelu'), [x, f, bias, alpha.reshape([1, 1, 16])], 28,
+      { magnitudes: (a, b, c) => fused(1, 'same')(a!, b!, c), tail: 2 });
+    // y = conv + bias (28 roundings), y², its gradient 2y (1), then backprop: at most max(3·3·16, 2·8·8) terms
+    expectPolynomialClose((...t) => tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.square(fused(1, 'same')(a, b, c))))(t),
+      [x, f, bias], 28 + 1 + 144);
   });
 
   it('falls back for what it does not handle (NCHW, wide bias broadcast)', () => {
     const x = rand([1, 3, 6, 6], 10) as tf.Tensor4D, f = rand([3, 3, 3, 2], 11) as tf.Tensor4D;
-    expectAllClose(() => tf.conv2d(x, f, 1, 'same', 'NCHW'));
+    expectBitwise(() => tf.conv2d(x, f, 1, 'same', 'NCHW'));
     const xh = rand([1, 6, 6, 3], 12) as tf.Tensor4D;
-    expectAllClose(() => tf.fused.conv2d({ x: xh, filter: f, strides: 1, pad: 'same', bias: rand([6, 6, 2], 13) }));
+    expectBitwise(() => tf.fused.conv2d({ x: xh, filter: f, strides: 1, pad: 'same', bias: rand([6, 6, 2], 13) }));
   });
 });
 
@@ -93,47 +106,43 @@ describe('native matmul kernels equal tfjs', () => {
   ];
   it.each(shapes.map((s) => [`${s[0]}${s[2] ? 'ᵀ' : ''} × ${s[1]}${s[3] ? 'ᵀ' : ''}`, s] as const))('BatchMatMul %s', (_, [sa, sb, ta, tb]) => {
     const a = rand(sa, 20), b = rand(sb, 21);
-    expectAllClose(() => tf.matMul(a, b, ta, tb));
+    const [m, k] = ta ? [sa.at(-1)!, sa.at(-2)!] : [sa.at(-2)!, sa.at(-1)!], n = tb ? sb.at(-2)! : sb.at(-1)!;
+    expectPolynomialClose((p, q) => tf.matMul(p!, q!, ta, tb), [a, b], k);
     // (tfjs's own matMul gradient rejects broadcast batch shapes, so only same-batch cases here)
+    // y = a·b (k), y², its gradient 2y (1), then dy·bᵀ (n terms) or aᵀ·dy (m terms)
     if (sa.length === sb.length && sa.slice(0, -2).every((d, i) => d === sb[i]))
-      expectAllClose(() => tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.square(tf.matMul(p, q, ta, tb))))([a, b]));
+      expectPolynomialClose((...t) => tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.square(tf.matMul(p, q, ta, tb))))(t), [a, b],
+        k + 1 + Math.max(m, n));
   });
 
   it('_FusedMatMul with bias and activations', () => {
     const a = rand([6, 9], 22), b = rand([9, 5], 23), bias = rand([5], 24), alpha = rand([5], 25);
+    const fused = (activation: tf.fused.Activation, transposeB = false) => (p: tf.Tensor, q: tf.Tensor, c?: tf.Tensor, w?: tf.Tensor) =>
+      tf.fused.matMul({ a: p as tf.Tensor2D, b: q as tf.Tensor2D, transposeB, bias: c, activation, leakyreluAlpha: 0.1, preluActivationWeights: w });
+    // 9 products and the bias; each activation is 1-Lipschitz here and rounds once more on either side
     for (const activation of ['linear', 'relu', 'relu6', 'elu', 'leakyrelu', 'sigmoid', 'prelu'] as const) {
-      expectAllClose(() => tf.fused.matMul({ a, b, bias, activation, leakyreluAlpha: 0.1,
-        preluActivationWeights: activation === 'prelu' ? alpha : undefined }));
+      expectPolynomialClose((...t) => fused(activation)(t[0]!, t[1]!, t[2], t[3]), [a, b, bias, ...(activation === 'prelu' ? [alpha] : [])], 10,
+        { magnitudes: (p, q, c) => fused('linear')(p!, q!, c), tail: 2 });
     }
-    expectAllClose(() => tf.fused.matMul({ a, b: b.transpose(), transposeB: true, bias, activation: 'relu' }));
-    expectAllClose(() => tf.fused.matMul({ a, b, bias: rand([6, 5], 26) }));  // falls back
-    expectAllClose(() => tf.grads((p: tf.Tensor, q: tf.Tensor, c: tf.Tensor) =>
-      tf.sum(tf.square(tf.fused.matMul({ a: p as tf.Tensor2D, b: q as tf.Tensor2D, bias: c, activation: 'relu' }))))([a, b, bias]));
+    expectPolynomialClose((p, q, c) => fused('relu', true)(p!, q!, c), [a, b.transpose(), bias], 10,
+      { magnitudes: (p, q, c) => fused('linear', true)(p!, q!, c) });
+    expectBitwise(() => tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias: rand([6, 5], 26) }));  // falls back
+    // y = relu(a·b + bias) (10), y², 2y (1), the relu mask (exact), then backprop: at most 9 terms (dy·bᵀ, aᵀ·dy: 6, Σ dy: 6)
+    expectPolynomialClose((...t) => tf.grads((p: tf.Tensor, q: tf.Tensor, c: tf.Tensor) => tf.sum(tf.square(fused('relu')(p, q, c))))(t),
+      [a, b, bias], 10 + 1 + 9, { magnitudes: (...t) => tf.grads((p: tf.Tensor, q: tf.Tensor, c: tf.Tensor) => tf.sum(tf.square(fused('linear')(p, q, c))))(t) });
   });
 
-  it('a small layers model trains to the same weights', async () => {
-    const build = () => {
-      const m = tf.sequential();
-      m.add(tf.layers.conv2d({ inputShape: [8, 8, 3], filters: 4, kernelSize: 3, strides: 2, padding: 'same', useBias: true,
-        kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
-      m.add(tf.layers.flatten());
-      m.add(tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }));
-      m.compile({ optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy' });
-      return m;
-    };
+  it('a small layers model trains the same, step by step', () => {
+    const m = tf.sequential();
+    m.add(tf.layers.conv2d({ inputShape: [8, 8, 3], filters: 4, kernelSize: 3, strides: 2, padding: 'same', useBias: true,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
+    m.add(tf.layers.flatten());
+    m.add(tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }));
     const xs = rand([4, 8, 8, 3], 30), ys = tf.oneHot(tf.tensor1d([0, 1, 2, 1], 'int32'), 3);
-    const weights = async () => {
-      const m = build();
-      for (let i = 0; i < 3; i++) await m.trainOnBatch(xs, ys);
-      const w = m.getWeights().map((t) => Float32Array.from(t.dataSync()));
-      m.dispose();
-      return w;
-    };
-    unregisterNativeKernels();
-    const ref = await weights();
-    registerNativeKernels();
-    const got = await weights();
-    ref.forEach((r, i) => expectClose(r, got[i], 1e-3));
+    // longest reduction: the filter gradient and the dense layer, 4·4·4 = 64 terms
+    expectSameTraining({ variables: m.trainableWeights.map((w) => w.read() as tf.Variable), inputs: [xs], K: 64, learningRate: 0.1, steps: 3,
+      loss: ([x]) => tf.mean(tf.metrics.categoricalCrossentropy(ys, m.apply(x!) as tf.Tensor)) as tf.Scalar });
+    m.dispose();
   });
 });
 

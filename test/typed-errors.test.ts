@@ -41,7 +41,7 @@ describe('marginLogits checks its labels and head', () => {
   it('−1 (a class held elsewhere, Partial FC) only with absentTargets, and then no margin on its row; −2 never', () => {
     expect(refusal(() => marginLogits(f, w, tf.tensor1d([-2, 0], 'int32'), undefined, { absentTargets: true }))).toMatchObject({ type: 'TopofrRangeError', message: expect.stringMatching(/labels\[0\] = -2/) });
     const absent = marginLogits(f, w, tf.tensor1d([-1, 2], 'int32'), undefined, { absentTargets: true }).arraySync();
-    const plain = tf.mul(cosines(f, w), 64).arraySync();
+    const plain = (tf.mul(cosines(f, w), 64) as tf.Tensor2D).arraySync();
     expect(absent[0]).toEqual(plain[0]);
     expect(absent[1]).toEqual(marginLogits(f, w, tf.tensor1d([0, 2], 'int32')).arraySync()[1]);
   });

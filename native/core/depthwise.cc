@@ -1,10 +1,9 @@
 #include "depthwise.h"
 
 #include <algorithm>
-#include <cstdlib>
-#include <string>
 #include <vector>
 
+#include "cpu_isa.h"
 #include "thread_pool.h"
 
 namespace topofr {
@@ -266,21 +265,15 @@ TOPOFR_DW_KERNELS(avx512, "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma", 16)
 TOPOFR_DW_KERNELS(generic, "", 4)
 #endif
 
-// The widest kernels this CPU runs, chosen once; TOPOFR_DEPTHWISE_ISA=sse2|avx2 caps the choice
-// (tests use it to cover every width on one machine).
+// The widest kernels this CPU runs, capped by TOPOFR_ISA (cpu_isa.h), chosen once.
 const VectorKernels& kernels() {
   static const VectorKernels* chosen = [] {
 #ifdef TOPOFR_DW_X86
-    __builtin_cpu_init();
-    const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    const bool avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-                        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
-    const char* env = std::getenv("TOPOFR_DEPTHWISE_ISA");
-    const std::string cap = env ? env : "";
-    if (cap == "sse2") return &kKernels_sse2;
-    if (avx512 && cap != "avx2") return &kKernels_avx512;
-    if (avx2) return &kKernels_avx2;
-    return &kKernels_sse2;
+    switch (cpu_isa()) {
+      case CpuIsa::kAvx512: return &kKernels_avx512;
+      case CpuIsa::kAvx2: return &kKernels_avx2;
+      default: return &kKernels_sse2;
+    }
 #else
     return &kKernels_generic;
 #endif

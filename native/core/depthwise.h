@@ -11,7 +11,7 @@
 // Why no im2col: each output reads k_h·k_w values of one channel, so there is no GEMM to feed.
 // Direct loops run over channels innermost (contiguous in NHWC): a block of channels sits in
 // vector registers across the taps (SSE2 / AVX2 / AVX-512, chosen at run time;
-// TOPOFR_DEPTHWISE_ISA=sse2|avx2 caps the choice). Multiplier 1 (MobileNet, most of MobileFaceNet)
+// TOPOFR_ISA=sse2|avx2 caps the choice, cpu_isa.h). Multiplier 1 (MobileNet, most of MobileFaceNet)
 // reads x as it is; a larger multiplier first expands a task's input rows to x[c] repeated
 // multiplier times (in a per-thread buffer), after which the filter [k_h, k_w, channels,
 // multiplier] is a plain per-channel filter over channels·multiplier; rows too wide for that

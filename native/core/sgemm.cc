@@ -7,6 +7,7 @@
 #include <memory>
 #include <new>
 
+#include "cpu_isa.h"
 #include "gemm_kernel.h"
 #include "thread_pool.h"
 
@@ -48,17 +49,14 @@ struct Isa {
   const char* name;
 };
 
-// The widest kernel this CPU (and OS: libgcc checks XCR0) can run, chosen once.
+// The widest kernel this CPU runs, capped by TOPOFR_ISA (cpu_isa.h), chosen once.
 const Isa& isa() {
   static const Isa chosen = [] {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
-        __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-      return Isa{gemm_isa::sgemm_avx512, "avx512"};
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-      return Isa{gemm_isa::sgemm_avx2, "avx2"};
-    return Isa{gemm_isa::sgemm_sse2, "sse2"};
+    switch (cpu_isa()) {
+      case CpuIsa::kAvx512: return Isa{gemm_isa::sgemm_avx512, "avx512"};
+      case CpuIsa::kAvx2: return Isa{gemm_isa::sgemm_avx2, "avx2"};
+      default: return Isa{gemm_isa::sgemm_sse2, "sse2"};
+    }
   }();
   return chosen;
 }
@@ -184,7 +182,9 @@ std::string sgemm_backend() {
   std::string version;
   if (start != std::string::npos) version = config.substr(start + 1, config.find(' ', start + 1) - start - 1);
   const std::string openblas = "openblas " + version + " (" + openblas_get_corename() + ")";
-  return use_openblas() ? openblas : builtin + ", faster here than linked " + openblas;
+  if (use_openblas()) return openblas;
+  const char* forced = std::getenv("TOPOFR_GEMM");
+  return builtin + (forced && std::strcmp(forced, "builtin") == 0 ? ", TOPOFR_GEMM=builtin over linked " : ", faster here than linked ") + openblas;
 #else
   return builtin;
 #endif

@@ -3,7 +3,8 @@
 // Two implementations sit behind it: OpenBLAS (linked statically when the build finds Debian's
 // single-threaded libopenblas, TOPOFR_HAVE_OPENBLAS) and the builtin blocked SIMD kernel, so that a
 // source build needs only a compiler. Where both exist the faster one on this CPU is chosen at run
-// time (sgemm.cc says how; TOPOFR_GEMM=openblas|builtin overrides). Either way the work is spread
+// time (sgemm.cc says how; TOPOFR_GEMM=openblas|builtin overrides, and TOPOFR_ISA caps the builtin
+// kernel's width, cpu_isa.h). Either way the work is spread
 // over topofr's own thread pool; the serial OpenBLAS never starts threads of its own.
 #pragma once
 #include <cstdint>

@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { PointCloud } from '../types.js';
-import { syntheticFaceBatch } from '../cli/demo.js';
+import { syntheticFaceBatch } from '../data/face-embeddings.js';
 import { gaussian, mulberry32 } from '../util/random.js';
 import type { CaseSpec } from './types.js';
 

@@ -3,12 +3,10 @@
 // Runs go to <outDir>/ablation/<row>-seed<k>/; the table and the raw results to <outDir>/ablation/.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+// The training stack is loaded when the command runs (cold start: see main.ts).
 import { InvalidArgumentError, type Command } from 'commander';
-import { quietTfjs } from '../tf/quiet.js';
 import { aggregate, ablationTable, TABLE3_ROWS, type RowResult } from '../train/ablation.js';
 import { readConfigFile, resolveConfig, type TrainConfig } from '../train/config.js';
-import { finishRun } from '../train/finish.js';
-import { train } from '../train/trainer.js';
 
 const slug = (name: string): string => name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
 
@@ -26,6 +24,8 @@ export function registerAblation(program: Command): void {
     .option('--epochs <n>', 'epochs per run', Number)
     .option('--out-dir <dir>', 'parent folder of the runs', 'runs')
     .action(async (flags: { seeds: number; rows?: string; config?: string; epochs?: number; outDir: string }) => {
+      const [{ quietTfjs }, { train }, { finishRun }] = await Promise.all([
+        import('../tf/quiet.js'), import('../train/trainer.js'), import('../train/finish.js')]);
       quietTfjs();
       const picked = flags.rows ? flags.rows.split(',').map((s) => Number(s.trim())) : TABLE3_ROWS.map((_, i) => i + 1);
       if (picked.some((k) => !Number.isInteger(k) || k < 1 || k > TABLE3_ROWS.length))

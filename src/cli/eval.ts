@@ -6,14 +6,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { TopofrRangeError } from '../errors.js';
-import { syntheticFaceDataset } from '../data/dataset.js';
-import { verificationPairs } from '../data/pairs.js';
-import { evaluatePairs } from '../eval/evaluate.js';
-import { fileLoader } from '../model/file-io.js';
-import { loadIResNet } from '../model/iresnet.js';
-import { useBackend } from '../tf/backend.js';
 import { readConfigFile, resolveConfig, type TrainConfig } from '../train/config.js';
-import { quietTfjs } from '../tf/quiet.js';
 
 const DATA_FIELDS = ['seed', 'testIdentities', 'samplesPerIdentity', 'imageSize', 'hardness', 'verificationPairs', 'backend'] as const;
 
@@ -36,6 +29,9 @@ export function registerEval(program: Command): void {
       await evalFiles({ model: flags.model, bin, ijb, target, json, batchSize });
       return;
     }
+    const [{ quietTfjs }, { useBackend }, { fileLoader }, { loadIResNet }, { syntheticFaceDataset }, { verificationPairs }, { evaluatePairs }] =
+      await Promise.all([import('../tf/quiet.js'), import('../tf/backend.js'), import('../model/file-io.js'), import('../model/iresnet.js'),
+        import('../data/dataset.js'), import('../data/pairs.js'), import('../eval/evaluate.js')]);
     quietTfjs();
     const { model: modelDir, config: configFile, ...settings } = flags;
     const guess = join(dirname(modelDir.replace(/\/+$/, '')), 'config.json');

@@ -3,6 +3,15 @@
 // failures of the work itself with 1; both print one "topofr: …" line, never a stack trace, with
 // control characters escaped (a message may quote a file name or a token of an input file).
 // An error that is not topofr's own is a bug: one line says so; TOPOFR_DEBUG=1 adds the stack.
+//
+// Cold start: `topofr --help` and `topofr persistence` start within a tenth of a second of a bare
+// `node` because every command imports only what it uses. Adding a command:
+// - src/cli/<command>.ts registers it (flags, parsing, help) and imports at load time nothing but
+//   commander and light modules (no tfjs, no training or model code, no bench suite, no addon);
+// - its action loads the work with `await import(...)`: a `./<command>-run.ts` next to it (see
+//   persistence-run.ts, demo-run.ts) or the library modules themselves (see train.ts, eval.ts);
+//   type-only imports (`import type`) are free;
+// - test/cli-cold-start.test.ts checks which modules `--help` and `persistence` load.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerPersistence } from './persistence.js';

@@ -2,15 +2,13 @@
 // identities. Every TrainConfig field is a flag (camelCase → --kebab-case), so the CLI cannot drift
 // from the config; precedence is defaults < file < flags (with --resume: defaults < the run's own
 // settings < file < flags, and a changed setting needs --override). Progress goes to stderr (a bar on a TTY,
-// one line per log interval otherwise); the result summary to stdout.
+// one line per log interval otherwise); the result summary to stdout. The training stack is loaded
+// when the command runs (cold start: see main.ts).
 import { Option, type Command } from 'commander';
 import type { World } from '../distributed/world.js';
 import { TopofrError } from '../errors.js';
-import { savedRunConfig } from '../train/run-folder.js';
-import { quietTfjs } from '../tf/quiet.js';
 import { DEFAULT_CONFIG, readConfigFile, resolveConfig, type TrainConfig } from '../train/config.js';
-import { finishRun } from '../train/finish.js';
-import { train, type StepRecord } from '../train/trainer.js';
+import type { StepRecord } from '../train/trainer.js';
 
 const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
@@ -53,7 +51,6 @@ export function registerTrain(program: Command): void {
     else command.addOption(new Option(`${flag} <${typeof value}>`, help).argParser((v: string) => (typeof value === 'number' ? Number(v) : v)));
   }
   command.action(async (flags: Record<string, unknown>) => {
-    quietTfjs();
     const { config: file, resume, override, progress, distributed, ...settings } = flags;
     const how = { resume: resume === true, override: override === true };
     const { launcherWorldSize, mpiWorld } = await import('../distributed/world.js');
@@ -68,6 +65,9 @@ export function registerTrain(program: Command): void {
 
 /** Resolves the config, trains (as one rank of `world`), and on rank 0 evaluates and prints the summary. */
 async function trainAndFinish(file: unknown, how: { resume: boolean; override: boolean }, settings: Record<string, unknown>, world?: World): Promise<void> {
+  const [{ quietTfjs }, { train }, { finishRun }, { savedRunConfig }] = await Promise.all([
+    import('../tf/quiet.js'), import('../train/trainer.js'), import('../train/finish.js'), import('../train/run-folder.js')]);
+  quietTfjs();
   const fromFile = typeof file === 'string' ? readConfigFile(file) : {};
   const fromFlags = settings as Partial<TrainConfig>;
   let config = resolveConfig(fromFile, fromFlags);

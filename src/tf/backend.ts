@@ -6,9 +6,9 @@ import * as tf from '@tensorflow/tfjs';
 import { TopofrError, TopofrRangeError } from '../errors.js';
 import { registerNativeKernels, unregisterNativeKernels } from './native-kernels.js';
 import { describeValue, optionsArg } from '../util/check.js';
+import { BACKENDS, type BackendName } from './backend-names.js';
 
-export const BACKENDS = ['cpu', 'tensorflow'] as const;
-export type BackendName = (typeof BACKENDS)[number];
+export { BACKENDS, type BackendName };
 
 export interface BackendChoice {
   backend: BackendName;

@@ -3,10 +3,16 @@
 // default). Defaults are the embedded demo (synthetic identities, a small IResNet-18) with the
 // TopoFR method switches at the official code's values; paper alternatives are one field away.
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
+import type { DocumentOptions, ParseOptions, SchemaOptions, ToJSOptions } from 'yaml';
 import { TopofrError, TopofrRangeError, TopofrTypeError } from '../errors.js';
 import { describeValue } from '../util/check.js';
 import { printable } from '../util/printable.js';
+
+/** yaml (70-odd modules) is loaded on the first YAML file, not with this module, which every
+ *  training command's flag list reads (CLI cold start: src/cli/main.ts). */
+const parseYaml = (text: string, options: ParseOptions & DocumentOptions & SchemaOptions & ToJSOptions): unknown =>
+  (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text, options);
 
 export interface TrainConfig {
   /** Run name: outputs go to `<outDir>/<name>/`. */

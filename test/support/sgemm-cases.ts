@@ -1,18 +1,27 @@
 // The internal GEMM interface, whichever backend the process runs (sgemm*.test.ts pick one each).
 import { describe, expect, it } from 'vitest';
 import { native } from '../../src/native.js';
+import { expectWithin, gamma } from './float32.js';
 import { randomPoints, rng } from './oracle.js';
 
+/** alpha·op(A)·op(B) + beta·C in float64 (exact to ≈ k·2⁻⁵³ relative), and the float32 error bound of any
+ *  evaluation order: γ_{k+2}·(|alpha|·Σ|a·b| + |beta·c|) (k products summed, then the alpha and beta terms). */
 function reference(ta: boolean, tb: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, lda: number,
-  b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number): Float64Array {
-  const out = new Float64Array(m * n);
+  b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number): { want: Float64Array; bound: Float64Array } {
+  const want = new Float64Array(m * n), bound = new Float64Array(m * n);
   for (let i = 0; i < m; i++)
     for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let l = 0; l < k; l++) s += (ta ? a[l * lda + i] : a[i * lda + l]) * (tb ? b[j * ldb + l] : b[l * ldb + j]);
-      out[i * n + j] = alpha * s + (beta === 0 ? 0 : beta * c[i * ldc + j]);
+      let s = 0, magnitude = 0;
+      for (let l = 0; l < k; l++) {
+        const p = (ta ? a[l * lda + i] : a[i * lda + l]) * (tb ? b[j * ldb + l] : b[l * ldb + j]);
+        s += p;
+        magnitude += Math.abs(p);
+      }
+      const cTerm = beta === 0 ? 0 : beta * c[i * ldc + j];
+      want[i * n + j] = alpha * s + cTerm;
+      bound[i * n + j] = gamma(k + 2) * (Math.abs(alpha) * magnitude + Math.abs(cTerm));
     }
-  return out;
+  return { want, bound };
 }
 
 export function defineSgemmTests(): void {
@@ -29,12 +38,11 @@ export function defineSgemmTests(): void {
         const a = randomPoints(ta ? k : m, lda, trial * 3), b = randomPoints(tb ? n : k, ldb, trial * 3 + 1);
         const c = randomPoints(m, ldc, trial * 3 + 2);
         const alpha = [1, -0.5, 2][trial % 3], beta = [0, 1, 0.25][Math.floor(trial / 3) % 3];
-        const want = reference(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        const { want, bound } = reference(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         const got = c.slice();
         native().sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, got, ldc);
-        for (let i = 0; i < m; i++)
-          for (let j = 0; j < n; j++)
-            expect(Math.abs(got[i * ldc + j] - want[i * n + j])).toBeLessThanOrEqual(1e-4 * Math.sqrt(k) * (1 + Math.abs(want[i * n + j])));
+        const packed = Float32Array.from({ length: m * n }, (_, e) => got[Math.floor(e / n) * ldc + (e % n)]);
+        expectWithin(packed, want, bound, `${m}×${n}×${k}${ta ? ' Aᵀ' : ''}${tb ? ' Bᵀ' : ''}`);
       }
     });
 

@@ -1,0 +1,10 @@
+// Loader hooks of module-recorder.mjs (they run on the loader thread): report each resolved URL.
+let port;
+export function initialize(data) {
+  port = data.port;
+}
+export async function resolve(specifier, context, next) {
+  const result = await next(specifier, context);
+  port.postMessage(result.url);
+  return result;
+}
