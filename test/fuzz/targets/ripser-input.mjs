@@ -6,7 +6,7 @@
 // printable line (a control byte in the file or its name must not reach the terminal).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { computePersistence } from '../../../dist/cli/persistence.js';
+import { computePersistence } from '../../../dist/cli/persistence-run.js';
 import { parseRipserInput, RIPSER_FORMATS } from '../../../dist/io/ripser-input.js';
 import { formatJson, formatRipserText } from '../../../dist/io/ripser-output.js';
 import { fail, hasControl } from '../support.mjs';
