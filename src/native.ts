@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TopofrError } from './errors.js';
+import type { JpegOutcome } from './data/jpeg-turbo.js';
 import type { NativeRipsInput } from './ops/rips.js';
 import type { Barcode } from './types.js';
 
@@ -55,6 +56,12 @@ export interface NativeAddon {
   depthwiseConv2dForward(x: Float32Array, filter: Float32Array, y: Float32Array, ...geometry: number[]): void;
   depthwiseConv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, ...geometry: number[]): void;
   depthwiseConv2dBackpropFilter(x: Float32Array, dy: Float32Array, dfilter: Float32Array, ...geometry: number[]): void;
+  /** libturbojpeg.so.0, opened at run time on the first call (native/addon/jpeg_binding.cc; src/data/jpeg-turbo.ts). */
+  jpegLibrary(): { loaded: boolean; detail: string };
+  jpegDecode(bytes: Uint8Array): JpegOutcome;
+  /** Image j (size × size) normalised and, where flips[j] = 1, mirrored into out at offset + j·size²·3; null where placed. */
+  jpegDecodeBatch(images: Uint8Array[], size: number, flips: Uint8Array, out: Float32Array, offset: number):
+    (Exclude<JpegOutcome, { outcome: 'decoded' }> | null)[];
 }
 
 export type OperandKind = 'full' | 'row' | 'scalar';

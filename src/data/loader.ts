@@ -1,9 +1,9 @@
 // The training data loader: batches of a FaceSource as the trainer consumes them, step by step.
 //
 //   plan     which samples and flips step k holds (sampler.ts: a function of seed, epoch, step, rank)
-//   workers  decode (sharp), resize, flip and normalise, each into its rows of a shared batch buffer;
-//            a batch is split into one contiguous block per worker, so its bytes do not depend on
-//            how many workers there are
+//   workers  decode (libjpeg-turbo where loadable, else sharp: the same pixels), resize, flip and
+//            normalise, each into its rows of a shared batch buffer; a batch is split into one
+//            contiguous block per worker, so its bytes do not depend on how many workers there are
 //   prefetch up to `prefetch` batches are in flight ahead of the one asked for (a bounded queue)
 //
 // Any step can be asked for at any time (resume mid-epoch): the loader restarts its prefetch there.
@@ -15,6 +15,7 @@ import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { jpegDecoder } from './jpeg-turbo.js';
 import { BatchPlan } from './sampler.js';
 import { loadBlock, type BlockRequest, type BlockResult } from './load-block.js';
 import type { FaceSource } from './source.js';
@@ -102,7 +103,8 @@ export function createLoader(source: FaceSource, options: LoaderOptions): DataLo
     warned.add(message);
     options.onWarning?.(message);
   };
-  const common = { imageSize, skipBadImages };
+  // One JPEG decoder for the whole run, told to the workers (sources of raw pixels decode nothing).
+  const common = { imageSize, skipBadImages, jpeg: source.readEncoded ? jpegDecoder().decoder : 'sharp' as const };
 
   // Workers: each opens its own copy of the source and answers block requests by id.
   let broken: Error | undefined;
