@@ -27,7 +27,7 @@
         "topofr_avx2",
         "topofr_avx512"
       ],
-      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
       "cflags_cc": ["<@(topofr_cflags)"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
       "ldflags": ["-pthread"]

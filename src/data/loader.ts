@@ -43,7 +43,7 @@ export interface LoaderOptions {
 export interface LoadedBatch {
   step: number;
   epoch: number;
-  /** NHWC float32 in [−1, 1], flips applied. */
+  /** NHWC float32 in [−1, 1], flips applied (over a SharedArrayBuffer when workers loaded it). */
   images: Float32Array;
   labels: Int32Array;
   /** The source's sample indices the plan chose (before any substitution of a skipped sample). */
@@ -170,10 +170,9 @@ export function createLoader(source: FaceSource, options: LoaderOptions): DataLo
       results = await Promise.all(workers.map((_, w) => inWorker(w, block(Math.min(batchSize, w * per), Math.min(batchSize, (w + 1) * per)))));
     }
     for (const r of results) for (const message of r.skipped) skipped.add(message);
-    // The batch owns plain memory: shared buffers are for the workers only.
-    const images = shared ? new Float32Array(imageBuffer).slice() : new Float32Array(imageBuffer);
-    const labels = shared ? new Int32Array(labelBuffer).slice() : new Int32Array(labelBuffer);
-    return { step, epoch, images, labels, indices };
+    // The batch is the buffer its workers wrote (each batch has its own; no worker writes to it
+    // again): copying it out of shared memory cost the training thread ~90 µs per 112×112 image.
+    return { step, epoch, images: new Float32Array(imageBuffer), labels: new Int32Array(labelBuffer), indices };
   }
 
   // The prefetch queue: steps in flight, keyed by step. Reading in this thread gains nothing from
