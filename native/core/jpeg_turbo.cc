@@ -58,7 +58,7 @@ Api open_library() {
   // Per-handle error strings and TJFLAG_STOPONWARNING arrived together in libjpeg-turbo 2.0.
   bind(library, "tjGetErrorStr2", api.error, missing);
   if (!missing.empty()) {
-    api.status.detail = std::string(kName) + " has no " + missing + " (libjpeg-turbo ≥ 2.0 is needed)";
+    api.status.detail = std::string(kName) + " has no " + missing + ": libjpeg-turbo ≥ 2.0 is needed";
     dlclose(library);
     return api;
   }

@@ -31,12 +31,13 @@ export async function decodeImage(bytes: Uint8Array, origin = 'image'): Promise<
   if (bytes.length === 0) throw new TopofrRangeError('ERR_TOPOFR_PARSE', `${origin}: empty image (0 bytes)`);
   const fast = turboJpeg()?.jpegDecode(bytes);
   if (fast?.outcome === 'decoded') return { data: fast.data, width: fast.width, height: fast.height };
-  // Declined (not for libjpeg-turbo) or failed: sharp decodes, or says why it cannot either.
+  // Declined (not for libjpeg-turbo) or failed: sharp decodes, or it cannot either. The reason given
+  // is libjpeg-turbo's where it failed (sharp's text for one file varies from call to call).
   try {
     return await sharpDecode(bytes);
   } catch (err) {
-    const turbo = fast?.outcome === 'failed' ? `libjpeg-turbo: ${fast.message}; sharp: ` : '';
-    throw new TopofrRangeError('ERR_TOPOFR_PARSE', `${origin}: not a decodable image (${turbo}${firstLine(err)})`);
+    const reason = fast?.outcome === 'failed' ? `libjpeg-turbo: ${fast.message}` : firstLine(err);
+    throw new TopofrRangeError('ERR_TOPOFR_PARSE', `${origin}: not a decodable image (${reason})`);
   }
 }
 

@@ -50,7 +50,7 @@ export function jpegDecoder(): JpegDecoderInfo {
   if (loaded) return { decoder: 'libjpeg-turbo', detail };
   if (wanted === 'libjpeg-turbo')
     throw new TopofrError('ERR_TOPOFR_NO_NATIVE', `TOPOFR_JPEG=libjpeg-turbo, but it cannot be loaded (${detail}): install libturbojpeg0 or unset TOPOFR_JPEG`);
-  return { decoder: 'sharp', detail: `libjpeg-turbo not loaded (${detail})` };
+  return { decoder: 'sharp', detail: `libjpeg-turbo not loaded: ${detail}` };
 }
 
 /** libjpeg-turbo's functions when it is the decoder in use, else undefined. */

@@ -22,8 +22,13 @@ export interface BlockRequest {
 }
 
 export interface BlockResult {
-  /** Messages of the bad samples replaced in this block, in row order. */
-  skipped: string[];
+  /** The bad samples replaced in this block and why, in row order. */
+  skipped: SkippedSample[];
+}
+
+export interface SkippedSample {
+  sample: number;
+  message: string;
 }
 
 export interface BlockSettings {
@@ -41,16 +46,16 @@ const MAX_CONSECUTIVE_BAD = 64;
 const isDataError = (err: unknown): err is Error => typeof (err as { code?: unknown })?.code === 'string' && (err as { code: string }).code.startsWith('ERR_TOPOFR_');
 
 /** Sample i, or with skipBadImages the first good one of i + 1, i + 2, … (mod size). */
-async function readOrSkip(source: FaceSource, i: number, skipBad: boolean, skipped: string[]): Promise<FaceSample> {
+async function readOrSkip(source: FaceSource, i: number, skipBad: boolean, skipped: SkippedSample[]): Promise<FaceSample> {
   for (let attempt = 0; attempt < Math.min(source.size, MAX_CONSECUTIVE_BAD); attempt++) {
     try {
       return await source.read((i + attempt) % source.size);
     } catch (err) {
       if (!skipBad || !isDataError(err)) throw err;
-      skipped.push(err.message);
+      skipped.push({ sample: (i + attempt) % source.size, message: err.message });
     }
   }
-  throw new TopofrRangeError('ERR_TOPOFR_PARSE', `${source.path}: samples ${i} … ${i + MAX_CONSECUTIVE_BAD - 1} are all bad; the data is broken (last: ${skipped.at(-1)})`);
+  throw new TopofrRangeError('ERR_TOPOFR_PARSE', `${source.path}: samples ${i} … ${i + MAX_CONSECUTIVE_BAD - 1} are all bad; the data is broken (last: ${skipped.at(-1)?.message})`);
 }
 
 const NO_BYTES = new Uint8Array(0);
@@ -86,7 +91,7 @@ export async function loadBlock(source: FaceSource, request: BlockRequest, setti
   const labels = new Int32Array(request.labels);
   const pixels = imageSize * imageSize * 3;
   const rest = decodeNatively(source, request, settings, images, labels);
-  const skippedPerRow: string[][] = Array.from({ length: indices.length }, () => []);
+  const skippedPerRow: SkippedSample[][] = Array.from({ length: indices.length }, () => []);
   const onResize = (from: string): void =>
     warn(`${source.path}: images are ${from}, not ${imageSize}×${imageSize}; they are resized (train at the data's size with --image-size)`);
   let next = 0;

@@ -96,7 +96,9 @@ export function createLoader(source: FaceSource, options: LoaderOptions): DataLo
   if (workerCount > 0 && !existsSync(fileURLToPath(WORKER_URL)))
     throw new TopofrError('ERR_TOPOFR_NO_NATIVE', `the loader's worker ${fileURLToPath(WORKER_URL)} is missing: run \`npm run build\``);
 
-  const skipped = new Set<string>(source.skippedAtOpen);
+  // Keyed by sample (entries left out at open by their message): one bad file counts once, even
+  // when its decoder words the error differently on another read (sharp does).
+  const skipped = new Map<number | string, string>(source.skippedAtOpen.map((m) => [m, m]));
   const warned = new Set<string>();
   const warn = (message: string): void => {
     if (warned.has(message)) return;
@@ -169,7 +171,7 @@ export function createLoader(source: FaceSource, options: LoaderOptions): DataLo
       const per = Math.ceil(batchSize / workerCount);
       results = await Promise.all(workers.map((_, w) => inWorker(w, block(Math.min(batchSize, w * per), Math.min(batchSize, (w + 1) * per)))));
     }
-    for (const r of results) for (const message of r.skipped) skipped.add(message);
+    for (const r of results) for (const { sample, message } of r.skipped) if (!skipped.has(sample)) skipped.set(sample, message);
     // The batch is the buffer its workers wrote (each batch has its own; no worker writes to it
     // again): copying it out of shared memory cost the training thread ~90 µs per 112×112 image.
     return { step, epoch, images: new Float32Array(imageBuffer), labels: new Int32Array(labelBuffer), indices };
@@ -190,7 +192,7 @@ export function createLoader(source: FaceSource, options: LoaderOptions): DataLo
     plan,
     perEpoch: plan.perEpoch,
     get skipped() {
-      return [...skipped];
+      return [...skipped.values()];
     },
     batch(step: number) {
       const pending = inFlight.get(step) ?? start(step);
