@@ -1,7 +1,7 @@
 // The loader's batches do not depend on the JPEG decoder: libjpeg-turbo (decoding whole blocks
 // into the float batch) and sharp (TOPOFR_JPEG=sharp) give the same bytes, with any worker count,
 // for every kind of image the fast path takes or leaves to sharp; and a worker stopped in the middle
-// of a native decode does not take the process down.
+// of a native decode does not take the process down, nor does closing with blocks in flight.
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -127,7 +127,22 @@ describe.skipIf(!turboLoaded)('the loader with libjpeg-turbo and with sharp', ()
   });
 });
 
-describe('stopping the workers while they decode', () => {
+describe('closing the loader while its workers work', () => {
+  it('with blocks in flight, the caller\'s await of close() ends normally (a late answer once unref\'d a stopping worker: exit code 13)', () => {
+    const dist = new URL('../dist/data/', import.meta.url).href;
+    const script = `import { createLoader } from '${dist}loader.js'; import { openDataset } from '${dist}source.js';
+      const source = await openDataset('${join(FIXTURES, 'recordio', 'plain.rec')}');
+      for (let k = 0; k < 20; k++) {
+        const l = createLoader(source, { batchSize: 8, imageSize: 112, seed: k, workers: 2, prefetch: 2 });
+        await l.batch(0);
+        await l.batch(1);
+        await l.close(); // steps 2 and 3 are being loaded
+      }
+      console.log('closed');`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 120_000 });
+    expect([r.status, r.stdout.trim()], r.stderr).toEqual([0, 'closed']);
+  });
+
   it('closing loaders in the middle of native decodes ends the process normally (no abort)', () => {
     const root = tmp();
     for (let id = 0; id < 4; id++) {

@@ -143,7 +143,9 @@ export function createLoader(source: FaceSource, options: LoaderOptions): DataLo
   // while idle: a loader left open does not hold the process at its end.
   let held = false;
   function holdProcess(): void {
-    if (held === waiting.size > 0) return;
+    // Once closing, close() holds them until they exit: a block answered meanwhile must not unref a
+    // worker whose exit is still awaited (the process then ended mid-await, with exit code 13).
+    if (closing || held === waiting.size > 0) return;
     held = waiting.size > 0;
     for (const w of workers) held ? w.ref() : w.unref();
   }
