@@ -5,9 +5,9 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TopofrError } from './errors.js';
-import type { JpegOutcome } from './data/jpeg-turbo.js';
 import type { NativeRipsInput } from './ops/rips.js';
 import type { Barcode } from './types.js';
+import type { JpegOutcome } from './data/jpeg-turbo.js';
 
 export interface NativeAddon {
   pairwiseDistances(points: Float32Array, n: number, dim: number, metric: string, device: string, threads: number, async: false): Float32Array;
