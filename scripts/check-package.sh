@@ -24,9 +24,13 @@ test ! -e node_modules/topofr/build   # nothing was compiled: the prebuild is wh
 NODE_DIR=$(dirname "$(command -v node)")
 mkdir -p bin && ln -s "$NODE_DIR/node" bin/node
 cat > smoke.mjs <<'JS'
+import { existsSync } from 'node:fs';
 import { capabilities, persistenceH0, pairwiseDistances } from 'topofr';
 const caps = capabilities();
 console.log(JSON.stringify(caps));
+// The prebuild links no JPEG library; it opens the system's at run time where there is one.
+const turbo = ['x86_64', 'aarch64'].some((arch) => existsSync(`/usr/lib/${arch}-linux-gnu/libturbojpeg.so.0`));
+if (turbo && caps.jpeg.decoder !== 'libjpeg-turbo') throw new Error(`the prebuild did not open libturbojpeg.so.0: ${caps.jpeg.detail}`);
 const points = { data: Float32Array.from({ length: 200 * 16 }, (_, i) => Math.sin(i * 7.1)), n: 200, dim: 16 };
 const h0 = persistenceH0(points);
 if (h0.edges.length !== 2 * 199) throw new Error('wrong edge count');

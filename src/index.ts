@@ -14,7 +14,7 @@ export { randomStructurePerturbation, RSP_OPERATIONS, type RspOptions, type RspR
 export { gaussianBlur, grayscale, colorJitter, randomErasing } from './train/perturbations.js';
 export { marginLogits, classCentres, cosines, ARCFACE, COSFACE, type MarginHead } from './model/heads.js';
 export { syntheticFaceDataset, renderFace, verificationPairs } from './data/synthetic-faces.js';
-export { openDataset, openSource, detectSource, type FaceSource, type FaceSample, type SourceSpec } from './data/source.js';
+export { openDataset, openSource, detectSource, type FaceSource, type FaceSample, type EncodedSample, type SourceSpec } from './data/source.js';
 export { createLoader, type DataLoader, type LoaderOptions, type LoadedBatch } from './data/loader.js';
 export { BatchPlan, epochOrder } from './data/sampler.js';
 export { packFolder, type PackOptions, type PackResult } from './data/pack.js';

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { TopofrError, TopofrRangeError, TopofrTypeError } from './errors.js';
 import type { NativeRipsInput } from './ops/rips.js';
 import type { Barcode } from './types.js';
+import type { JpegOutcome } from './data/jpeg-turbo.js';
 
 export interface NativeAddon {
   pairwiseDistances(points: Float32Array, n: number, dim: number, metric: string, device: string, threads: number, async: false): Float32Array;
@@ -57,6 +58,12 @@ export interface NativeAddon {
   depthwiseConv2dForward(x: Float32Array, filter: Float32Array, y: Float32Array, ...geometry: number[]): void;
   depthwiseConv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, ...geometry: number[]): void;
   depthwiseConv2dBackpropFilter(x: Float32Array, dy: Float32Array, dfilter: Float32Array, ...geometry: number[]): void;
+  /** libturbojpeg.so.0, opened at run time on the first call (native/addon/jpeg_binding.cc; src/data/jpeg-turbo.ts). */
+  jpegLibrary(): { loaded: boolean; detail: string };
+  jpegDecode(bytes: Uint8Array): JpegOutcome;
+  /** Image j (size × size) normalised and, where flips[j] = 1, mirrored into out at offset + j·size²·3; null where placed. */
+  jpegDecodeBatch(images: Uint8Array[], size: number, flips: Uint8Array, out: Float32Array, offset: number):
+    (Exclude<JpegOutcome, { outcome: 'decoded' }> | null)[];
 }
 
 export type OperandKind = 'full' | 'row' | 'scalar';

@@ -27,6 +27,9 @@ export interface Capabilities {
   cuda: { compiled: boolean; deviceCount: number; name?: string; error?: string };
   threads: number;
   blas: string;
+  /** The JPEG decoder of the codec and the loader: the system's libjpeg-turbo (opened at run time)
+   *  or sharp, and why (TOPOFR_JPEG, the library's version or its loading error). */
+  jpeg: { decoder: 'libjpeg-turbo' | 'sharp'; detail: string };
 }
 
 /** Ripser's compressed lower-triangular matrix: row i holds d(i,0) … d(i,i−1); n(n−1)/2 values. */

@@ -52,6 +52,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("depthwiseConv2dForward", Napi::Function::New(env, DepthwiseConv2dForward, "depthwiseConv2dForward"));
   exports.Set("depthwiseConv2dBackpropInput", Napi::Function::New(env, DepthwiseConv2dBackpropInput, "depthwiseConv2dBackpropInput"));
   exports.Set("depthwiseConv2dBackpropFilter", Napi::Function::New(env, DepthwiseConv2dBackpropFilter, "depthwiseConv2dBackpropFilter"));
+  exports.Set("jpegLibrary", Napi::Function::New(env, JpegLibrary, "jpegLibrary"));
+  exports.Set("jpegDecode", Napi::Function::New(env, JpegDecode, "jpegDecode"));
+  exports.Set("jpegDecodeBatch", Napi::Function::New(env, JpegDecodeBatch, "jpegDecodeBatch"));
   return exports;
 }
 

@@ -32,5 +32,8 @@ Napi::Value RetainFreedMemory(const Napi::CallbackInfo& info);
 Napi::Value DepthwiseConv2dForward(const Napi::CallbackInfo& info);
 Napi::Value DepthwiseConv2dBackpropInput(const Napi::CallbackInfo& info);
 Napi::Value DepthwiseConv2dBackpropFilter(const Napi::CallbackInfo& info);
+Napi::Value JpegLibrary(const Napi::CallbackInfo& info);
+Napi::Value JpegDecode(const Napi::CallbackInfo& info);
+Napi::Value JpegDecodeBatch(const Napi::CallbackInfo& info);
 
 }  // namespace topofr

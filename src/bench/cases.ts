@@ -65,7 +65,9 @@ const TOPOFR: CaseSpec[] = [
 
 /** The real-data loader: decode throughput, and the r18 step fed from a .rec against from memory. */
 const LOADER: CaseSpec[] = [
-  { name: 'loader-decode-112-q95', family: 'loader', n: 1, dim: 1, quick: false, maxRuns: 9, loader: { kind: 'decode', images: 512, batch: 128 } },
+  { name: 'loader-decode-112-q95-sharp', family: 'loader', n: 1, dim: 1, quick: false, maxRuns: 9, loader: { kind: 'decode', images: 512, batch: 128, jpeg: 'sharp' } },
+  { name: 'loader-decode-112-q95', family: 'loader', n: 1, dim: 1, quick: false, maxRuns: 9, reference: 'loader-decode-112-q95-sharp',
+    loader: { kind: 'decode', images: 512, batch: 128 } },
   { name: 'train-step-r18-112-b32-memory', family: 'loader', n: 1, dim: 1, quick: false, maxRuns: 3, maxWarmup: 1, loader: { kind: 'step', from: 'memory' } },
   { name: 'train-step-r18-112-b32-rec', family: 'loader', n: 1, dim: 1, quick: false, maxRuns: 3, maxWarmup: 1, reference: 'train-step-r18-112-b32-memory',
     loader: { kind: 'step', from: 'rec' } },

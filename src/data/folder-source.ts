@@ -7,7 +7,7 @@
 // the k-th identity. Files with other extensions and hidden entries are ignored.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkSample, type FaceSample, type FaceSource } from './source.js';
+import { checkSample, type EncodedSample, type FaceSample, type FaceSource } from './source.js';
 import { TopofrRangeError } from '../errors.js';
 
 const IMAGE_FILE = /\.(jpe?g|png|webp)$/i;
@@ -68,16 +68,19 @@ export class FolderSource implements FaceSource {
   }
 
   async read(i: number): Promise<FaceSample> {
+    const { bytes, label, origin } = this.readEncoded(i);
+    const { decodeImage } = await import('./image-codec.js'); // not at load: `pack` lists folders without libvips
+    return { image: await decodeImage(bytes, origin), label };
+  }
+
+  readEncoded(i: number): EncodedSample {
     checkSample(this, i);
     const file = join(this.path, this.listing.files[i]!);
-    let bytes: Uint8Array;
     try {
-      bytes = readFileSync(file);
+      return { bytes: readFileSync(file), label: this.listing.labels[i]!, origin: file };
     } catch (err) {
       throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${file}: cannot read (${(err as Error).message})`);
     }
-    const { decodeImage } = await import('./image-codec.js'); // not at load: `pack` lists folders without libvips
-    return { image: await decodeImage(bytes, file), label: this.listing.labels[i]! };
   }
 
   close(): void {}

@@ -1,11 +1,13 @@
 // The one place images are decoded and encoded: JPEG/PNG (and whatever else libvips reads) to 8-bit
 // RGB, and RGB to JPEG. Backed by sharp (prebuilt libvips from npm, no install script, no compiler);
-// docs/decisions.md says why sharp and not libjpeg-turbo in the addon, with the measurements.
+// JPEGs are decoded by the system's libjpeg-turbo instead where the addon can load it, with sharp's
+// pixels exactly (jpeg-turbo.ts). docs/decisions.md says why, with the measurements.
 //
 // Every call is asynchronous (libvips works on libuv's thread pool); the data loader runs these
 // calls inside its worker threads. Errors are typed and name the image's origin (a file, or a
 // file and byte offset inside a .rec), never sharp's bare message alone.
 import sharp from 'sharp';
+import { turboJpeg } from './jpeg-turbo.js';
 import { TopofrRangeError, TopofrTypeError } from '../errors.js';
 
 /** An 8-bit RGB image, row-major HWC: `data.length === width · height · 3`. */
@@ -21,19 +23,29 @@ sharp.cache(false);
 
 /** Decodes an encoded image (JPEG, PNG, WebP, …) to RGB. Grey and CMYK images are converted to
  *  sRGB, alpha is dropped. `origin` names the image in errors (e.g. "train.rec @ 1234"). A file that
- *  is truncated or corrupt anywhere fails (libvips' warnings are errors here): a half-decoded face
- *  would train silently on garbage. */
+ *  is truncated or corrupt anywhere fails (libvips' and libjpeg-turbo's warnings are errors here): a
+ *  half-decoded face would train silently on garbage. */
 export async function decodeImage(bytes: Uint8Array, origin = 'image'): Promise<DecodedImage> {
   if (!(bytes instanceof Uint8Array))
     throw new TopofrTypeError('ERR_TOPOFR_INVALID_TYPE', `decodeImage: ${origin}: expected the encoded bytes as a Uint8Array`);
   if (bytes.length === 0) throw new TopofrRangeError('ERR_TOPOFR_PARSE', `${origin}: empty image (0 bytes)`);
+  const fast = turboJpeg()?.jpegDecode(bytes);
+  if (fast?.outcome === 'decoded') return { data: fast.data, width: fast.width, height: fast.height };
+  // Declined (not for libjpeg-turbo) or failed: sharp decodes, or it cannot either. The reason given
+  // is libjpeg-turbo's where it failed (sharp's text for one file varies from call to call).
   try {
-    const { data, info } = await sharp(bytes, { failOn: 'warning' }).toColourspace('srgb').removeAlpha().raw()
-      .toBuffer({ resolveWithObject: true });
-    return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
+    return await sharpDecode(bytes);
   } catch (err) {
-    throw new TopofrRangeError('ERR_TOPOFR_PARSE', `${origin}: not a decodable image (${firstLine(err)})`);
+    const reason = fast?.outcome === 'failed' ? `libjpeg-turbo: ${fast.message}` : firstLine(err);
+    throw new TopofrRangeError('ERR_TOPOFR_PARSE', `${origin}: not a decodable image (${reason})`);
   }
+}
+
+/** sharp's decode, the reference (and the fallback of the libjpeg-turbo path). */
+export async function sharpDecode(bytes: Uint8Array): Promise<DecodedImage> {
+  const { data, info } = await sharp(bytes, { failOn: 'warning' }).toColourspace('srgb').removeAlpha().raw()
+    .toBuffer({ resolveWithObject: true });
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
 }
 
 /** Resizes RGB to `width` × `height` (bilinear-family, libvips' default kernel for shrinking). */

@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { decodeImage } from './image-codec.js';
 import { headerBytes, IR_HEADER_SIZE, parseIndex, RecordIOFile, unpackRecord, type IRHeader, type RecordIndex } from './recordio.js';
-import { checkLabel, checkSample, type FaceSample, type FaceSource, type SourceSpec } from './source.js';
+import { checkLabel, checkSample, type EncodedSample, type FaceSample, type FaceSource, type SourceSpec } from './source.js';
 import { TopofrRangeError } from '../errors.js';
 
 export interface RecordIOLayout {
@@ -45,11 +45,15 @@ export class RecordIOSource implements FaceSource {
   }
 
   async read(i: number): Promise<FaceSample> {
+    const { bytes, label, origin } = this.readEncoded(i);
+    return { image: await decodeImage(bytes, origin), label };
+  }
+
+  readEncoded(i: number): EncodedSample {
     checkSample(this, i);
-    const where = `${this.path}: record key ${this.keys[i]} at offset ${this.offsets[i]}`;
+    const origin = `${this.path}: record key ${this.keys[i]} at offset ${this.offsets[i]}`;
     const { header, bytes } = unpackRecord(this.file.read(this.offsets[i]!), this.path, this.offsets[i]!);
-    const label = checkLabel(imageLabel(header), this.classes, where);
-    return { image: await decodeImage(bytes, where), label };
+    return { bytes, label: checkLabel(imageLabel(header), this.classes, origin), origin };
   }
 
   /** The header of sample i (without reading its image). */

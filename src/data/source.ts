@@ -17,6 +17,14 @@ export interface FaceSample {
   label: number;
 }
 
+/** A sample as stored: its encoded image (JPEG, PNG, …), label and where it came from (for errors). */
+export interface EncodedSample {
+  bytes: Uint8Array;
+  label: number;
+  /** The file, or the file and offset, named in errors. */
+  origin: string;
+}
+
 /** How to open a source again in another thread: plain data, structured-clone safe. */
 export type SourceSpec =
   | { kind: 'recordio'; rec: string; idx: string; skipBadImages?: boolean; /** Known class count: no scan on reopening. */ classes?: number }
@@ -37,6 +45,9 @@ export interface FaceSource {
   /** Sample i. Bad data (corrupt image, broken record, label out of range) rejects with a typed error
    *  naming the file and the offset or line. */
   read(i: number): Promise<FaceSample>;
+  /** Sample i before decoding, for sources that store encoded images (the loader decodes whole
+   *  blocks of JPEGs natively); the label is checked as by `read`. */
+  readEncoded?(i: number): EncodedSample;
   close(): void;
 }
 

@@ -1,7 +1,9 @@
 // The real-data loader's costs (issue 11):
 // * loader-decode-112-q95: decode + resize check + flip + normalise of 112×112 JPEG q95 faces from a
 //   .rec by the worker-thread loader (2 workers, batches of 128, 4 batches = 512 images per timed
-//   run); reports images/s against the target of 2000 img/s on 2 cores.
+//   run); reports images/s against the target of 2000 img/s on 2 cores. It decodes with whatever
+//   jpegDecoder() picks (libjpeg-turbo where loadable); -sharp forces sharp (TOPOFR_JPEG=sharp) and
+//   runs first, and the default row reports its CPU per image against sharp's.
 // * train-step-r18-112-b32-memory / -rec: the same IResNet-18 step (112×112, batch 32, ArcFace, 50
 //   identities × 8 rendered faces) fed from images already in memory (the synthetic split's byte
 //   cache, filled before timing) and from a .rec of the same faces (JPEG q95) through the loader;
@@ -13,7 +15,7 @@ import { join } from 'node:path';
 import { round } from './check.js';
 import type { CaseFamily, CaseSpec, Derived } from '../types.js';
 
-export type LoaderBench = { kind: 'decode'; images: number; batch: number } | { kind: 'step'; from: 'memory' | 'rec' };
+export type LoaderBench = { kind: 'decode'; images: number; batch: number; jpeg?: 'sharp' } | { kind: 'step'; from: 'memory' | 'rec' };
 
 export function loaderOf(spec: CaseSpec): LoaderBench {
   if (!spec.loader) throw new TypeError(`bench case ${spec.name} is not a loader case`);
@@ -57,6 +59,9 @@ export const loaderFamily: CaseFamily = {
       const { createLoader } = await import('../../data/loader.js');
       const config = resolveConfig({}, { trainIdentities: what.images / 8, samplesPerIdentity: 8, imageSize: 112 });
       const rec = await packFaces((await trainingSource(config)).read, what.images, 112);
+      if (what.jpeg) process.env.TOPOFR_JPEG = what.jpeg; // this case's own process; read when the loader starts
+      const { jpegDecoder } = await import('../../data/jpeg-turbo.js');
+      const turbo = jpegDecoder().decoder === 'libjpeg-turbo' ? 1 : 0;
       const loader = createLoader(await openDataset(rec), { batchSize: what.batch, imageSize: 112, seed: 1, workers: 2, prefetch: 2 });
       const perRun = what.images / what.batch;
       let step = 0;
@@ -71,7 +76,7 @@ export const loaderFamily: CaseFamily = {
           cpuMicros += used.user + used.system;
           loaded += what.images;
         },
-        facts: () => ({ images_per_run: what.images, workers: 2, cpu_us_per_image: Math.round(cpuMicros / loaded) }),
+        facts: () => ({ images_per_run: what.images, workers: 2, cpu_us_per_image: Math.round(cpuMicros / loaded), libjpeg_turbo: turbo }),
       };
     }
     const { createSession } = await import('../../train/trainer.js');
@@ -93,8 +98,11 @@ export const loaderFamily: CaseFamily = {
     if (what.kind === 'decode') {
       const rate = (what.images * 1000) / report.median_ms;
       const cpu = report.facts.cpu_us_per_image ?? NaN;
-      return { fields: { images_per_s: Math.round(rate), cpu_us_per_image: cpu },
-        note: `${Math.round(rate)} img/s decode + flip + normalise, 2 workers; ${cpu} µs CPU per image (≈ ${Math.round(2e6 / cpu)} img/s on 2 idle cores); target ≥ ${TARGET_IMAGES_PER_S}` };
+      const decoder = report.facts.libjpeg_turbo ? 'libjpeg-turbo' : 'sharp';
+      const sharpCpu = spec.reference ? (done.get(spec.reference)?.cpu_us_per_image as number | undefined) : undefined;
+      const versus = sharpCpu ? `; ${round(sharpCpu / cpu, 2)}× less CPU than sharp` : '';
+      return { fields: { images_per_s: Math.round(rate), cpu_us_per_image: cpu, ...(sharpCpu ? { cpu_ratio_to_sharp: round(cpu / sharpCpu, 3) } : {}) },
+        note: `${decoder}: ${Math.round(rate)} img/s decode + flip + normalise, 2 workers; ${cpu} µs CPU per image (≈ ${Math.round(2e6 / cpu)} img/s on 2 idle cores)${versus}; target ≥ ${TARGET_IMAGES_PER_S}` };
     }
     const ref = spec.reference ? done.get(spec.reference) : undefined;
     if (ref) {
