@@ -9,11 +9,14 @@
 // * topofr's own kernels and their gradients (fused batch norm, PReLU gradient);
 // * gradient overrides (Prelu), which fall back to the original gradient off the cpu backend;
 // plus the serialization entry 'BatchNormalization', pointed at the fused layer class so that
-// models loaded from disk get the fused training path too, and (by default) glibc's allocator set
-// to reuse freed memory (native/addon/allocator_binding.cc says why and what it costs).
+// models loaded from disk get the fused training path too, (by default) glibc's allocator set
+// to reuse freed memory (native/addon/allocator_binding.cc says why and what it costs), and (by
+// default) the engine's backpropagation replaced by one that frees memory as it goes
+// (lean-backprop.ts: same gradients, about half the peak memory of a training step).
 import * as tf from '@tensorflow/tfjs';
 import { native } from '../native.js';
 import { FusedBatchNormalization, TfjsBatchNormalization } from './batch-norm-layer.js';
+import { installLeanBackprop, uninstallLeanBackprop } from './lean-backprop.js';
 import { CONV_OVERRIDES } from './kernels/conv.js';
 import { COPY_OVERRIDES } from './kernels/copy.js';
 import { DEPTHWISE_OVERRIDES } from './kernels/depthwise.js';
@@ -58,6 +61,14 @@ export interface NativeKernelOptions {
    * Default true; unregisterNativeKernels() restores glibc's defaults.
    */
   retainFreedMemory?: boolean;
+  /**
+   * Replace the engine's backpropagation (what tf.grads, tf.variableGrads and optimizer.minimize
+   * use, on every backend) with one that disposes each tape node's saved tensors and its outputs'
+   * gradients as soon as the node is done: the same gradients, summed in the same order, at about
+   * half the peak memory of a training step (src/tf/lean-backprop.ts). Default true;
+   * unregisterNativeKernels() restores tfjs's own.
+   */
+  leanBackprop?: boolean;
 }
 
 /**
@@ -68,6 +79,7 @@ export function registerNativeKernels(options: NativeKernelOptions = {}): void {
   if (registered) return;
   const addon = native();
   addon.retainFreedMemory(options.retainFreedMemory ?? true);
+  if (options.leanBackprop ?? true) installLeanBackprop();
   for (const [name, override] of Object.entries(OVERRIDES)) {
     const original = tf.getKernel(name, BACKEND);
     if (!original) continue;
@@ -93,6 +105,7 @@ export function registerNativeKernels(options: NativeKernelOptions = {}): void {
 export function unregisterNativeKernels(): void {
   if (!registered) return;
   native().retainFreedMemory(false);
+  uninstallLeanBackprop();
   for (const [name, original] of originals) {
     if (tf.getKernel(name, BACKEND)) tf.unregisterKernel(name, BACKEND);
     tf.registerKernel(original);
