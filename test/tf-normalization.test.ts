@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { native } from '../src/native.js';
-import { FusedBatchNormalization, TfjsBatchNormalization, batchNormalization } from '../src/tf/batch-norm-layer.js';
+import { FusedBatchNormalization, TfjsBatchNormalization, batchNormalization, updateMovingStatistics } from '../src/tf/batch-norm-layer.js';
 import {
   TOPOFR_KERNEL_NAMES,
   nativeKernelsRegistered,
@@ -73,6 +73,24 @@ describe('fused training-mode batch norm equals tfjs-layers', () => {
     registerNativeKernels();
     const m = tf.sequential({ layers: [batchNormalization({ inputShape: [4] })] });
     expect(JSON.stringify(m.toJSON(null, false))).toContain('"class_name":"BatchNormalization"');
+  });
+});
+
+describe('moving statistics', () => {
+  it('updateMovingStatistics is bitwise tfjs-layers\' tensor-op update', () => {
+    const layer = batchNormalization({ momentum: 0.9 });
+    layer.apply(rand([2, 7], 70));  // builds the weights
+    const [moving, value] = [rand([7], 71), rand([7], 72)];
+    layer.setWeights([...layer.getWeights().slice(0, 2), moving, tf.add(moving, 1)]);
+    updateMovingStatistics(layer, value.dataSync() as Float32Array, tf.add(value, 2).dataSync() as Float32Array);
+    // tfjs-layers' doMovingAverage: v − (v − value)·(1 − momentum), with tfjs's own kernels.
+    unregisterNativeKernels();
+    const expected = [[moving, value], [tf.add(moving, 1), tf.add(value, 2)]].map(([v, x]) => tf.sub(v!, tf.mul(tf.sub(v!, x!), 1 - 0.9)).dataSync());
+    registerNativeKernels();
+    const [mean, variance] = layer.getWeights().slice(2).map((t) => t.dataSync());
+    expect(mean).toEqual(expected[0]);
+    expect(variance).toEqual(expected[1]);
+    expect(mean).not.toEqual(moving.dataSync());
   });
 });
 
