@@ -55,6 +55,14 @@ export interface NativeAddon {
   depthwiseConv2dForward(x: Float32Array, filter: Float32Array, y: Float32Array, ...geometry: number[]): void;
   depthwiseConv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, ...geometry: number[]): void;
   depthwiseConv2dBackpropFilter(x: Float32Array, dy: Float32Array, dfilter: Float32Array, ...geometry: number[]): void;
+  /** The fused IResNet residual block (native/addon/residual_block_binding.cc): params [γ1, β1, filter1, γ2, β2, α,
+   * filter2, γ3, β3, filterD|null, γD|null, βD|null]; saved [c1, c2, d|null, stats1, stats2, stats3, statsD|null];
+   * shape [batch, height, width, inC, outC, stride, outH, outW, downsample 0|1]. Writes y and saved. */
+  residualBlockForward(x: Float32Array, params: Array<Float32Array | null>, y: Float32Array, saved: Array<Float32Array | null>,
+    shape: number[], epsilon: number): void;
+  /** Its gradient: writes grads [dx, dγ1, dβ1, dfilter1, dγ2, dβ2, dα, dfilter2, dγ3, dβ3, dfilterD|null, dγD|null, dβD|null]. */
+  residualBlockBackward(x: Float32Array, params: Array<Float32Array | null>, saved: Array<Float32Array | null>, dy: Float32Array,
+    grads: Array<Float32Array | null>, shape: number[], epsilon: number): void;
 }
 
 export type OperandKind = 'full' | 'row' | 'scalar';

@@ -67,7 +67,8 @@ describe('lean backpropagation: the same gradients as tfjs', () => {
 
   it('bitwise with fan-out, an unused output of a multi-output op, and a gradient shared by two inputs', () => {
     const a = rand([4, 6], 10), b = rand([4, 6], 11);
-    const both = tf.customGrad((p: tf.Tensor, q: tf.Tensor) => ({ value: tf.add(p, q), gradFunc: (dy: tf.Tensor) => [dy, dy] }));
+    const both = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) =>
+      ({ value: tf.add(args[0] as tf.Tensor, args[1] as tf.Tensor), gradFunc: (dy: tf.Tensor) => [dy, dy] }));
     expectSame(() => {
       const [ga, gb] = tf.grads((p: tf.Tensor, q: tf.Tensor) => {
         const s = tf.sin(p);  // used three times: gradients accumulate
@@ -117,8 +118,8 @@ describe('lean backpropagation: memory', () => {
     const n = 8, size = 1 << 18, bytes = 4 * size;
     const x = rand([size], 40);
     let seen = 0;
-    const probe = tf.customGrad((v: tf.Tensor) => ({
-      value: tf.clone(v),
+    const probe = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => ({
+      value: tf.clone(args[0] as tf.Tensor),
       gradFunc: (dy: tf.Tensor) => {
         seen = tf.memory().numBytes;
         return dy;

@@ -16,6 +16,20 @@ namespace topofr {
 void batch_norm_training_forward(int64_t rows, int64_t channels, const float* x, const float* gamma,
                                  const float* beta, float eps, float* y, float* mean, float* variance);
 
+// The pieces of the forward above, for fused kernels that normalise on the fly: the statistics
+// (mean, variance as above; scale = gamma/√(variance + eps), shift = beta − mean·scale, each formed in
+// double and rounded to float once) and the map y = scale[c]·x + shift[c] they define. The forward
+// is exactly batch_norm_statistics then channel_affine.
+void batch_norm_statistics(int64_t rows, int64_t channels, const float* x, const float* gamma, const float* beta,
+                           float eps, float* mean, float* variance, float* scale, float* shift);
+void channel_affine(int64_t rows, int64_t channels, const float* x, const float* scale, const float* shift, float* y);
+// y = prelu(scale[c]·x + shift[c], alpha[c]): channel_affine then prelu_forward in one pass, bitwise.
+void channel_affine_prelu(int64_t rows, int64_t channels, const float* x, const float* scale, const float* shift,
+                          const float* alpha, float* y);
+// y += scale[c]·x + shift[c], the affine value rounded to float before the sum (as when it is stored).
+void channel_affine_add(int64_t rows, int64_t channels, const float* x, const float* scale, const float* shift,
+                        float* y);
+
 // The gradient of the forward above through the batch statistics: dx (rows × channels), and
 // dgamma[c] = Σ dy·x̂, dbeta[c] = Σ dy. mean/variance are the forward's outputs; gamma may be null.
 void batch_norm_training_backward(int64_t rows, int64_t channels, const float* x, const float* mean,

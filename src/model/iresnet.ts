@@ -29,6 +29,7 @@
 //   layer1.0.downsample.0, …, bn2, dropout, fc, features).
 import * as tf from '@tensorflow/tfjs';
 import { batchNormalization } from '../tf/batch-norm-layer.js';
+import { IResNetModel } from './iresnet-training.js';
 
 export type IResNetDepth = 18 | 34 | 50 | 100 | 200;
 
@@ -166,7 +167,8 @@ export function iresnet(options: IResNetOptions): tf.LayersModel {
     .apply(x) as tf.SymbolicTensor;
   x = bn(x, 'features');
 
-  const model = tf.model({ inputs: input, outputs: x, name: options.name ?? `iresnet${depth}` });
+  // A tf.LayersModel in all but the training forward, which fuses each residual block (iresnet-training.ts).
+  const model = new IResNetModel({ inputs: input, outputs: x, name: options.name ?? `iresnet${depth}` });
   freezeEmbeddingScale(model);
   return model;
 }

@@ -6,7 +6,8 @@
 // * overrides of stock kernels (kernels/conv.ts, depthwise.ts, copy.ts, elementwise.ts,
 //   normalization.ts): the native function runs when it handles the arguments, the original
 //   kernel otherwise;
-// * topofr's own kernels and their gradients (fused batch norm, PReLU gradient);
+// * topofr's own kernels and their gradients (fused batch norm, PReLU gradient, the fused IResNet
+//   residual block);
 // * gradient overrides (Prelu), which fall back to the original gradient off the cpu backend;
 // plus the serialization entry 'BatchNormalization', pointed at the fused layer class so that
 // models loaded from disk get the fused training path too, (by default) glibc's allocator set
@@ -21,6 +22,7 @@ import { CONV_OVERRIDES } from './kernels/conv.js';
 import { COPY_OVERRIDES } from './kernels/copy.js';
 import { DEPTHWISE_OVERRIDES } from './kernels/depthwise.js';
 import { ELEMENTWISE_OVERRIDES } from './kernels/elementwise.js';
+import { RESIDUAL_BLOCK_KERNELS } from './kernels/residual-block.js';
 import { BACKEND, type CpuBackend, type KernelArgs, type Override } from './kernels/cpu.js';
 import {
   NORMALIZATION_GRADIENT_OVERRIDES,
@@ -39,8 +41,9 @@ const OVERRIDES: Record<string, Override> = {
 
 /** The stock cpu kernels that get a native override. */
 export const NATIVE_KERNEL_NAMES: readonly string[] = Object.keys(OVERRIDES);
+const TOPOFR_KERNELS = [...NORMALIZATION_KERNELS, ...RESIDUAL_BLOCK_KERNELS];
 /** topofr's own cpu kernels. */
-export const TOPOFR_KERNEL_NAMES: readonly string[] = NORMALIZATION_KERNELS.map((k) => k.kernelName);
+export const TOPOFR_KERNEL_NAMES: readonly string[] = TOPOFR_KERNELS.map((k) => k.kernelName);
 
 const originals = new Map<string, tf.KernelConfig>();
 const originalGradients = new Map<string, tf.GradConfig>();
@@ -89,7 +92,7 @@ export function registerNativeKernels(options: NativeKernelOptions = {}): void {
     tf.registerKernel({ ...original, kernelFunc });
     originals.set(name, original);
   }
-  for (const k of NORMALIZATION_KERNELS) tf.registerKernel({ ...k, backendName: BACKEND, kernelFunc: k.kernelFunc as tf.KernelFunc });
+  for (const k of TOPOFR_KERNELS) tf.registerKernel({ ...k, backendName: BACKEND, kernelFunc: k.kernelFunc as tf.KernelFunc });
   for (const g of NORMALIZATION_GRADIENTS) tf.registerGradient(g);
   for (const [name, wrap] of Object.entries(NORMALIZATION_GRADIENT_OVERRIDES)) {
     const original = tf.getGradient(name);
@@ -111,7 +114,7 @@ export function unregisterNativeKernels(): void {
     tf.registerKernel(original);
   }
   originals.clear();
-  for (const k of NORMALIZATION_KERNELS) tf.unregisterKernel(k.kernelName, BACKEND);
+  for (const k of TOPOFR_KERNELS) tf.unregisterKernel(k.kernelName, BACKEND);
   for (const g of NORMALIZATION_GRADIENTS) tf.unregisterGradient(g.kernelName);
   for (const [, original] of originalGradients) tf.registerGradient(original);
   originalGradients.clear();
