@@ -183,13 +183,13 @@ void prelu_backward(int64_t rows, int64_t channels, const float* x, const float*
                     float* dalpha) {
   const std::vector<double> sums = channel_sums(rows, channels, 1, [&](int64_t r0, int64_t r1, double* acc) {
     for (int64_t r = r0; r < r1; r++) {
-      const float* __restrict xr = x + r * channels;
-      const float* __restrict gr = dy + r * channels;
-      float* __restrict out = dx + r * channels;
+      const float* xr = x + r * channels;
+      const float* gr = dy + r * channels;  // dx may be dy: each element is read before it is written
+      float* out = dx + r * channels;
       for (int64_t c = 0; c < channels; c++) {
-        const float p = positive_mask(xr[c]);
-        out[c] = gr[c] * (p + (1.0f - p) * alpha[c]);
-        acc[c] += double((1.0f - p) * gr[c]) * double(xr[c]);
+        const float p = positive_mask(xr[c]), g = gr[c];
+        out[c] = g * (p + (1.0f - p) * alpha[c]);
+        acc[c] += double((1.0f - p) * g) * double(xr[c]);
       }
     }
   });

@@ -39,7 +39,7 @@ void batch_norm_training_backward(int64_t rows, int64_t channels, const float* x
 // y = x > 0 ? x : alpha[c]·x.
 void prelu_forward(int64_t rows, int64_t channels, const float* x, const float* alpha, float* y);
 
-// dx = x > 0 ? dy : alpha[c]·dy;  dalpha[c] = Σ over x ≤ 0 of dy·x.
+// dx = x > 0 ? dy : alpha[c]·dy;  dalpha[c] = Σ over x ≤ 0 of dy·x. dx may be dy (in place).
 void prelu_backward(int64_t rows, int64_t channels, const float* x, const float* alpha, const float* dy, float* dx,
                     float* dalpha);
 

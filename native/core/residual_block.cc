@@ -72,26 +72,23 @@ void residual_block_backward(const ResidualBlockShape& s, const float* x, const 
                              const ResidualBlockSaved& saved, const float* dy, const ResidualBlockGrads& g) {
   const int64_t rows = s.batch * s.height * s.width, out_rows = s.batch * s.out_h * s.out_w;
   const Stats st1(saved.stats1, s.in_c), st2(saved.stats2, s.out_c), st3(saved.stats3, s.out_c);
-  // BN3 ← dy; conv2 (PReLU's output recomputed); PReLU; BN2. dc1 ends in t2's buffer.
-  auto t2 = scratch(rows * s.out_c);
+  // BN3 ← dy; conv2 (PReLU's output recomputed); PReLU; BN2. Two buffers of conv1's output size:
+  // t2 (BN2's output, recomputed; then dc1) and a (PReLU's output; then its gradient, then dt2).
+  auto t2 = scratch(rows * s.out_c), a = scratch(rows * s.out_c);
   channel_affine(rows, s.out_c, saved.c1, st2.scale, st2.shift, t2.get());
+  prelu_forward(rows, s.out_c, t2.get(), p.alpha, a.get());
   {
     auto dc2 = scratch(out_rows * s.out_c);
     batch_norm_training_backward(out_rows, s.out_c, saved.c2, st3.mean, st3.variance, p.gamma3, s.eps, dy, dc2.get(),
                                  g.dgamma3, g.dbeta3);
-    auto a = scratch(rows * s.out_c);
-    prelu_forward(rows, s.out_c, t2.get(), p.alpha, a.get());
     const ConvGeometry g2 = conv2_geometry(s);
     conv2d_backprop_filter(g2, a.get(), dc2.get(), g.dfilter2);
-    float* da = a.get();  // PReLU's output is spent: its gradient takes the buffer
-    conv2d_backprop_input(g2, dc2.get(), p.filter2, da);
-    dc2.reset();
-    auto dt2 = scratch(rows * s.out_c);
-    prelu_backward(rows, s.out_c, t2.get(), p.alpha, da, dt2.get(), g.dalpha);
-    a.reset();
-    batch_norm_training_backward(rows, s.out_c, saved.c1, st2.mean, st2.variance, p.gamma2, s.eps, dt2.get(), t2.get(),
-                                 g.dgamma2, g.dbeta2);
+    conv2d_backprop_input(g2, dc2.get(), p.filter2, a.get());
   }
+  prelu_backward(rows, s.out_c, t2.get(), p.alpha, a.get(), a.get(), g.dalpha);
+  batch_norm_training_backward(rows, s.out_c, saved.c1, st2.mean, st2.variance, p.gamma2, s.eps, a.get(), t2.get(),
+                               g.dgamma2, g.dbeta2);
+  a.reset();
   const float* dc1 = t2.get();
   {  // conv1 (BN1's output recomputed), BN1
     auto t1 = scratch(rows * s.in_c);
