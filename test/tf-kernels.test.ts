@@ -36,6 +36,12 @@ const CASES: ConvCase[] = [
   { x: [2, 5, 6, 16], f: [1, 1, 16, 8], s: [1, 1], pad: 'valid' },  // pointwise fast path
   { x: [2, 7, 7, 3], f: [1, 1, 3, 4], s: [2, 2], pad: 'same' },
   { x: [1, 4, 4, 2], f: [5, 5, 2, 3], s: [1, 1], pad: 'same' },  // filter larger than the input
+  // Channel counts that take the direct kernels (multiples of 16, at most 64): rows wider than a
+  // register tile, two- and one-vector channel blocks, the input gradient as a flipped convolution.
+  { x: [2, 7, 30, 16], f: [3, 3, 16, 48], s: [1, 1], pad: 'same' },
+  { x: [2, 9, 8, 32], f: [3, 3, 32, 16], s: [1, 1], pad: explicit(0, 2, 1, 0) },
+  { x: [3, 11, 13, 16], f: [3, 3, 16, 32], s: [2, 2], pad: explicit(1, 1, 1, 1) },
+  { x: [1, 8, 27, 64], f: [1, 3, 64, 64], s: [1, 3], pad: 'valid', d: [1, 1] },
 ];
 const label = (c: ConvCase) => `x${c.x} f${c.f} s${c.s} ${JSON.stringify(c.pad)} d${c.d ?? [1, 1]}`;
 
