@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { native } from '../src/native.js';
 import { expectAllClose, expectClose, rand, errorKind as code } from './support/tf-compare.js';
+import { CONV_CASES, convLabel, expectConvGradientsLikeTfjs, expectConvLikeTfjs } from './support/conv-cases.js';
 import {
   NATIVE_KERNEL_NAMES,
   nativeKernelsRegistered,
@@ -16,50 +17,13 @@ import {
 
 tf.enableProdMode();
 
-type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
-interface ConvCase {
-  x: [number, number, number, number];
-  f: [number, number, number, number];
-  s: [number, number];
-  pad: Pad;
-  d?: [number, number];
-}
-const explicit = (t: number, b: number, l: number, r: number): Pad => [[0, 0], [t, b], [l, r], [0, 0]];
-
-const CASES: ConvCase[] = [
-  { x: [1, 7, 7, 1], f: [3, 3, 1, 4], s: [1, 1], pad: 'same' },
-  { x: [2, 8, 9, 3], f: [3, 3, 3, 16], s: [2, 2], pad: 'same' },
-  { x: [3, 9, 8, 16], f: [3, 2, 16, 3], s: [1, 2], pad: 'valid' },
-  { x: [2, 6, 7, 3], f: [3, 3, 3, 5], s: [2, 1], pad: explicit(1, 2, 0, 1) },
-  { x: [2, 10, 10, 3], f: [3, 3, 3, 4], s: [1, 1], pad: 'same', d: [2, 2] },
-  { x: [1, 9, 11, 16], f: [2, 3, 16, 16], s: [1, 1], pad: 'valid', d: [2, 1] },
-  { x: [2, 5, 6, 16], f: [1, 1, 16, 8], s: [1, 1], pad: 'valid' },  // pointwise fast path
-  { x: [2, 7, 7, 3], f: [1, 1, 3, 4], s: [2, 2], pad: 'same' },
-  { x: [1, 4, 4, 2], f: [5, 5, 2, 3], s: [1, 1], pad: 'same' },  // filter larger than the input
-  // Channel counts that take the direct kernels (multiples of 16, at most 64): rows wider than a
-  // register tile, two- and one-vector channel blocks, the input gradient as a flipped convolution.
-  { x: [2, 7, 30, 16], f: [3, 3, 16, 48], s: [1, 1], pad: 'same' },
-  { x: [2, 9, 8, 32], f: [3, 3, 32, 16], s: [1, 1], pad: explicit(0, 2, 1, 0) },
-  { x: [3, 11, 13, 16], f: [3, 3, 16, 32], s: [2, 2], pad: explicit(1, 1, 1, 1) },
-  { x: [1, 8, 27, 64], f: [1, 3, 64, 64], s: [1, 3], pad: 'valid', d: [1, 1] },
-];
-const label = (c: ConvCase) => `x${c.x} f${c.f} s${c.s} ${JSON.stringify(c.pad)} d${c.d ?? [1, 1]}`;
-
 beforeAll(() => registerNativeKernels());
 afterAll(() => unregisterNativeKernels());
 
 describe('native conv kernels equal tfjs', () => {
-  it.each(CASES.map((c) => [label(c), c] as const))('Conv2D %s', (_, c) => {
-    expectAllClose(() => tf.conv2d(rand(c.x, 1) as tf.Tensor4D, rand(c.f, 2) as tf.Tensor4D, c.s, c.pad, 'NHWC', c.d ?? 1));
-  });
-
-  it.each(CASES.filter((c) => !c.d).map((c) => [label(c), c] as const))('gradients (BackpropInput/Filter) %s', (_, c) => {
-    const x = rand(c.x, 3) as tf.Tensor4D, f = rand(c.f, 4) as tf.Tensor4D;
-    const y = tf.conv2d(x, f, c.s, c.pad);
-    const w = rand(y.shape, 5);  // a random upstream gradient dy
-    expectAllClose(() => tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-      tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.pad), w)))([x, f]));
-  });
+  it.each(CONV_CASES.map((c) => [convLabel(c), c] as const))('Conv2D %s', (_, c) => expectConvLikeTfjs(c));
+  it.each(CONV_CASES.filter((c) => !c.d).map((c) => [convLabel(c), c] as const))('gradients (BackpropInput/Filter) %s', (_, c) =>
+    expectConvGradientsLikeTfjs(c));
 
   it('FusedConv2D with bias and every activation', () => {
     const x = rand([2, 8, 8, 3], 6) as tf.Tensor4D, f = rand([3, 3, 3, 16], 7) as tf.Tensor4D;

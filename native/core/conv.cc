@@ -1,6 +1,7 @@
 #include "conv.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -110,8 +111,15 @@ const DirectKernels& direct_kernels() {
 // Whether the direct kernels take a convolution whose vectorised channels (the output's for the
 // forward and the filter gradient, the input's for the input gradient) number `channels`: a
 // multiple of the vector width, and few enough that im2col + GEMM would mostly move data.
+// TOPOFR_CONV=direct takes the direct kernels wherever the channel count is a multiple of the
+// vector width, TOPOFR_CONV=im2col never (tests cover both paths that way); unset, the thresholds.
 bool direct_fits(int64_t channels, int64_t max_channels) {
-  return channels > 0 && channels % direct_kernels().width == 0 && channels <= max_channels;
+  static const std::string forced = [] {
+    const char* env = std::getenv("TOPOFR_CONV");
+    return std::string(env ? env : "");
+  }();
+  if (forced == "im2col" || channels <= 0 || channels % direct_kernels().width != 0) return false;
+  return forced == "direct" || channels <= max_channels;
 }
 
 // x zero-padded for the direct kernels: pad_top/pad_left zeros before, and as many rows and
