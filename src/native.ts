@@ -44,7 +44,7 @@ export interface NativeAddon {
   fill(dst: Float32Array, value: number): void;
   /** dst = tf.transpose(src, perm) for a row-major src of the given shape. */
   permute(src: Float32Array, shape: number[], perm: number[], dst: Float32Array): void;
-  /** out = a op b over rows × cols; each operand 'full', 'row' (cols values per row) or 'scalar'. */
+  /** out = a op b over rows × cols; each operand 'full', 'row' (cols values per row), 'column' (one value per row) or 'scalar'. */
   binaryOp(op: 'add' | 'sub' | 'mul' | 'div', a: Float32Array, aKind: OperandKind, b: Float32Array, bKind: OperandKind,
     out: Float32Array, rows: number, cols: number): void;
   /** glibc: keep freed memory for reuse instead of fresh mmaps (true) or restore the defaults (false). */
@@ -65,7 +65,7 @@ export interface NativeAddon {
     grads: Array<Float32Array | null>, shape: number[], epsilon: number): void;
 }
 
-export type OperandKind = 'full' | 'row' | 'scalar';
+export type OperandKind = 'full' | 'row' | 'column' | 'scalar';
 
 export interface RawH0 {
   edges: Int32Array;
