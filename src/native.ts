@@ -35,6 +35,12 @@ export interface NativeAddon {
   /** Its gradient through the batch statistics: writes dx, dgamma, dbeta. */
   batchNormTrainingBackward(x: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array | null,
     epsilon: number, dy: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, rows: number, channels: number): void;
+  /** BN (training) then PReLU: writes y and stats [4, channels] (mean, variance, scale, shift). */
+  batchNormPreluForward(x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, alpha: Float32Array,
+    epsilon: number, y: Float32Array, stats: Float32Array, rows: number, channels: number): void;
+  /** Its gradient: writes dx, dgamma, dbeta, dalpha. */
+  batchNormPreluBackward(x: Float32Array, stats: Float32Array, gamma: Float32Array | null, alpha: Float32Array, epsilon: number,
+    dy: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, dalpha: Float32Array, rows: number, channels: number): void;
   preluForward(x: Float32Array, alpha: Float32Array, y: Float32Array, rows: number, channels: number): void;
   preluBackward(x: Float32Array, alpha: Float32Array, dy: Float32Array, dx: Float32Array, dalpha: Float32Array,
     rows: number, channels: number): void;

@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { native } from '../src/native.js';
+import { batchNormPrelu, batchNormTrainingAvailable } from '../src/tf/kernels/normalization.js';
 import { FusedBatchNormalization, TfjsBatchNormalization, batchNormalization, updateMovingStatistics } from '../src/tf/batch-norm-layer.js';
 import {
   TOPOFR_KERNEL_NAMES,
@@ -91,6 +92,37 @@ describe('moving statistics', () => {
     expect(mean).toEqual(expected[0]);
     expect(variance).toEqual(expected[1]);
     expect(mean).not.toEqual(moving.dataSync());
+  });
+});
+
+describe('fused batch norm + PReLU equals the tfjs composition', () => {
+  it.each([[[6, 5]], [[2, 5, 7, 3]], [[3, 4, 4, 16]]])('%j: output, statistics, dx, dγ, dβ, dα', (shape) => {
+    const c = shape[shape.length - 1]!, rows = shape.reduce((a, b) => a * b, 1) / c;
+    const x = tf.add(tf.mul(rand(shape, 90), 2), 0.5), w = rand(shape, 91);
+    const gamma = tf.add(rand([c], 92), 1), beta = rand([c], 93), alpha = tf.mul(tf.add(rand([c], 94), 1), 0.25);
+    const axes = shape.slice(0, -1).map((_, i) => i);
+    const byOps = (xx: tf.Tensor, g: tf.Tensor, b: tf.Tensor, a: tf.Tensor) => {
+      const m = tf.moments(xx, axes);
+      return { y: tf.prelu(tf.batchNorm(xx, m.mean, m.variance, b, g, 1e-5), a), mean: m.mean, variance: m.variance };
+    };
+    const fused = (xx: tf.Tensor, g: tf.Tensor, b: tf.Tensor, a: tf.Tensor) => {
+      const [y, stats] = batchNormPrelu(xx, g as tf.Tensor1D, b as tf.Tensor1D, a, 1e-5);
+      return { y, mean: stats.slice([0, 0], [1, c]).reshape([c]), variance: stats.slice([1, 0], [1, c]).reshape([c]) };
+    };
+    const run = (f: typeof byOps) => {
+      const out = f(x, gamma, beta, alpha);
+      const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, cc: tf.Tensor, d: tf.Tensor) => tf.sum(tf.mul(f(a, b, cc, d).y, w)))([x, gamma, beta, alpha]);
+      return [out.y, out.mean, out.variance, ...grads].map((t) => t.dataSync() as Float32Array);
+    };
+    unregisterNativeKernels();
+    const ref = run(byOps);
+    registerNativeKernels();
+    expect(batchNormTrainingAvailable(x)).toBe(true);
+    const got = run(fused);
+    // Reductions over the rows (statistics, dγ, dβ, dα, dx through the statistics): two float32
+    // evaluations differ by a few ulps per term, relative to the largest value; 64·u·rows bounds it.
+    const rel = 64 * 2 ** -24 * rows + 2 ** -20;
+    ref.forEach((r, i) => expectClose(r, got[i]!, rel));
   });
 });
 

@@ -39,6 +39,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("batchMatMul", Napi::Function::New(env, BatchMatMul, "batchMatMul"));
   exports.Set("batchNormTrainingForward", Napi::Function::New(env, BatchNormTrainingForward, "batchNormTrainingForward"));
   exports.Set("batchNormTrainingBackward", Napi::Function::New(env, BatchNormTrainingBackward, "batchNormTrainingBackward"));
+  exports.Set("batchNormPreluForward", Napi::Function::New(env, BatchNormPreluForward, "batchNormPreluForward"));
+  exports.Set("batchNormPreluBackward", Napi::Function::New(env, BatchNormPreluBackward, "batchNormPreluBackward"));
   exports.Set("preluForward", Napi::Function::New(env, PreluForward, "preluForward"));
   exports.Set("preluBackward", Napi::Function::New(env, PreluBackward, "preluBackward"));
   exports.Set("copyBox", Napi::Function::New(env, CopyBox, "copyBox"));

@@ -17,6 +17,8 @@ Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo& info);
 Napi::Value BatchMatMul(const Napi::CallbackInfo& info);
 Napi::Value BatchNormTrainingForward(const Napi::CallbackInfo& info);
 Napi::Value BatchNormTrainingBackward(const Napi::CallbackInfo& info);
+Napi::Value BatchNormPreluForward(const Napi::CallbackInfo& info);
+Napi::Value BatchNormPreluBackward(const Napi::CallbackInfo& info);
 Napi::Value PreluForward(const Napi::CallbackInfo& info);
 Napi::Value PreluBackward(const Napi::CallbackInfo& info);
 Napi::Value CopyBox(const Napi::CallbackInfo& info);

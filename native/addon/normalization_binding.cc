@@ -3,6 +3,9 @@
 //
 //   batchNormTrainingForward(x, gamma|null, beta|null, eps, y, mean, variance, rows, channels)
 //   batchNormTrainingBackward(x, mean, variance, gamma|null, eps, dy, dx, dgamma, dbeta, rows, channels)
+//   batchNormPreluForward(x, gamma|null, beta|null, alpha, eps, y, stats, rows, channels)
+//   batchNormPreluBackward(x, stats, gamma|null, alpha, eps, dy, dx, dgamma, dbeta, dalpha, rows, channels)
+//     stats [4, channels]: mean, variance, scale, shift (written by the forward)
 //   preluForward(x, alpha, y, rows, channels)
 //   preluBackward(x, alpha, dy, dx, dalpha, rows, channels)
 #include <string>
@@ -79,6 +82,41 @@ Napi::Value BatchNormTrainingBackward(const Napi::CallbackInfo& info) {
     expect_vector(dgamma, l, "dgamma"), expect_vector(dbeta, l, "dbeta");
     batch_norm_training_backward(l.rows, l.channels, x.data, mean.data, variance.data, gamma.data, eps, dy.data,
                                  dx.data, dgamma.data, dbeta.data);
+  });
+}
+
+Napi::Value BatchNormPreluForward(const Napi::CallbackInfo& info) {
+  return guarded(info, [&] {
+    expect_arity(info, 9);
+    const Layout l = layout_args(info, 7);
+    FloatArray x = float32_arg(info, 0, "x"), gamma = optional_float32_arg(info, 1, "gamma"),
+               beta = optional_float32_arg(info, 2, "beta"), alpha = float32_arg(info, 3, "alpha");
+    const float eps = float(number_arg(info, 4, "epsilon"));
+    FloatArray y = float32_arg(info, 5, "y"), stats = float32_arg(info, 6, "stats");
+    expect_tensor(x, l, "x"), expect_tensor(y, l, "y"), expect_vector(alpha, l, "alpha");
+    if (gamma.data) expect_vector(gamma, l, "gamma");
+    if (beta.data) expect_vector(beta, l, "beta");
+    expect_length(stats, checked_product({4, l.channels}), "stats", shape_string({4, l.channels}));
+    batch_norm_prelu_forward(l.rows, l.channels, x.data, gamma.data, beta.data, eps, alpha.data, y.data, stats.data);
+  });
+}
+
+Napi::Value BatchNormPreluBackward(const Napi::CallbackInfo& info) {
+  return guarded(info, [&] {
+    expect_arity(info, 12);
+    const Layout l = layout_args(info, 10);
+    FloatArray x = float32_arg(info, 0, "x"), stats = float32_arg(info, 1, "stats"),
+               gamma = optional_float32_arg(info, 2, "gamma"), alpha = float32_arg(info, 3, "alpha");
+    const float eps = float(number_arg(info, 4, "epsilon"));
+    FloatArray dy = float32_arg(info, 5, "dy"), dx = float32_arg(info, 6, "dx"), dgamma = float32_arg(info, 7, "dgamma"),
+               dbeta = float32_arg(info, 8, "dbeta"), dalpha = float32_arg(info, 9, "dalpha");
+    expect_tensor(x, l, "x"), expect_tensor(dy, l, "dy"), expect_tensor(dx, l, "dx");
+    expect_length(stats, checked_product({4, l.channels}), "stats", shape_string({4, l.channels}));
+    if (gamma.data) expect_vector(gamma, l, "gamma");
+    expect_vector(alpha, l, "alpha"), expect_vector(dgamma, l, "dgamma"), expect_vector(dbeta, l, "dbeta");
+    expect_vector(dalpha, l, "dalpha");
+    batch_norm_prelu_backward(l.rows, l.channels, x.data, stats.data, gamma.data, eps, alpha.data, dy.data, dx.data,
+                              dgamma.data, dbeta.data, dalpha.data);
   });
 }
 

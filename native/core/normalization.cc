@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <vector>
 
 #include "thread_pool.h"
@@ -165,6 +166,25 @@ void batch_norm_training_backward(int64_t rows, int64_t channels, const float* x
       for (int64_t c = 0; c < channels; c++) out[c] = a[size_t(c)] * gr[c] + bx[size_t(c)] * xr[c] + c0[size_t(c)];
     }
   });
+}
+
+void batch_norm_prelu_forward(int64_t rows, int64_t channels, const float* x, const float* gamma, const float* beta,
+                              float eps, const float* alpha, float* y, float* stats) {
+  if (channels <= 0) return;
+  float *mean = stats, *variance = stats + channels, *scale = stats + 2 * channels, *shift = stats + 3 * channels;
+  batch_norm_statistics(rows, channels, x, gamma, beta, eps, mean, variance, scale, shift);
+  if (rows > 0) channel_affine_prelu(rows, channels, x, scale, shift, alpha, y);
+}
+
+void batch_norm_prelu_backward(int64_t rows, int64_t channels, const float* x, const float* stats, const float* gamma,
+                               float eps, const float* alpha, const float* dy, float* dx, float* dgamma, float* dbeta,
+                               float* dalpha) {
+  if (channels <= 0) return;
+  const float *mean = stats, *variance = stats + channels, *scale = stats + 2 * channels, *shift = stats + 3 * channels;
+  std::unique_ptr<float[]> t(new float[size_t(std::max<int64_t>(rows, 0) * channels)]);  // BN's output, recomputed
+  channel_affine(rows, channels, x, scale, shift, t.get());
+  prelu_backward(rows, channels, t.get(), alpha, dy, dx, dalpha);
+  batch_norm_training_backward(rows, channels, x, mean, variance, gamma, eps, dx, dx, dgamma, dbeta);
 }
 
 void prelu_forward(int64_t rows, int64_t channels, const float* x, const float* alpha, float* y) {

@@ -2,12 +2,14 @@
 //
 // The model stays the standard layer graph (model.json, weights, inference, other backends: all
 // tfjs's own); `IResNetModel` only changes what `apply(x, { training: true })` runs on the cpu
-// backend with the native kernels: the stem and head layer by layer as before, every block
-// `layerS.B.*` as one op on the blocks' own weights, then each block BN's moving statistics updated
-// as its layer would (updateMovingStatistics). The plan is read from the layer names iresnet()
-// gives and checked against each layer's config; a model that does not match trains layer by layer.
+// backend with the native kernels: the stem as a convolution and one fused BN + PReLU op, every
+// block `layerS.B.*` as one op, the head layer by layer, all on the layers' own weights, then each
+// fused BN's moving statistics updated as its layer would (updateMovingStatistics). The plan is read
+// from the layer names iresnet() gives and checked against each layer's config; a model that does
+// not match trains layer by layer.
 import * as tf from '@tensorflow/tfjs';
 import { updateMovingStatistics } from '../tf/batch-norm-layer.js';
+import { batchNormPrelu } from '../tf/kernels/normalization.js';
 import { residualBlock, residualBlockAvailable, type ResidualBlockParams } from '../tf/kernels/residual-block.js';
 
 type Layer = tf.layers.Layer;
@@ -21,9 +23,18 @@ interface BlockPlan {
   epsilon: number;
 }
 
-type Step = { layer: Layer } | { block: BlockPlan };
+/** conv3×3 (stride 1, 'same', no bias) → BN → PReLU. */
+interface StemPlan {
+  filter: tf.Tensor4D;
+  norm: Layer;
+  gamma: tf.Tensor1D;
+  beta: tf.Tensor1D;
+  alpha: tf.Tensor;
+  epsilon: number;
+}
 
-const STEM = ['conv1', 'bn1', 'prelu'];
+type Step = { layer: Layer } | { block: BlockPlan } | { stem: StemPlan };
+
 const HEAD = ['bn2', 'to_nchw', 'flatten', 'dropout', 'fc', 'features'];
 
 /** A layer weight by its short name ('kernel', 'gamma', …), as the layer reads it. */
@@ -74,6 +85,18 @@ function blockPlan(layers: Map<string, Layer>, p: string, used: Set<string>): Bl
   return { norms, params, stride, epsilon };
 }
 
+function stemPlan(layers: Map<string, Layer>, used: Set<string>): StemPlan | null {
+  const [conv, norm, prelu] = ['conv1', 'bn1', 'prelu'].map((name) => {
+    used.add(name);
+    return layers.get(name);
+  });
+  if (!isConv(conv, 3, 1, 'same') || !isBatchNorm(norm) || prelu?.getClassName() !== 'PReLU') return null;
+  const [filter, gamma, beta, alpha] = [weight(conv, 'kernel'), weight(norm, 'gamma'), weight(norm, 'beta'), weight(prelu, 'alpha')];
+  if (!filter || !gamma || !beta || !alpha) return null;
+  return { filter: filter as tf.Tensor4D, norm, gamma: gamma as tf.Tensor1D, beta: beta as tf.Tensor1D, alpha,
+    epsilon: norm.getConfig().epsilon as number };
+}
+
 /** The steps of the fused training forward, or null when the model is not laid out as iresnet() builds it. */
 export function trainingPlan(model: tf.LayersModel): Step[] | null {
   const layers = new Map(model.layers.map((l) => [l.name, l]));
@@ -85,7 +108,9 @@ export function trainingPlan(model: tf.LayersModel): Step[] | null {
     if (layer) steps.push({ layer });
     return layer !== undefined;
   });
-  if (!plain(STEM)) return null;
+  const stem = stemPlan(layers, used);
+  if (!stem) return null;
+  steps.push({ stem });
   for (let stage = 1; layers.has(`layer${stage}.0.bn1`); stage++) {
     for (let b = 0; layers.has(`layer${stage}.${b}.bn1`); b++) {
       const block = blockPlan(layers, `layer${stage}.${b}`, used);
@@ -105,6 +130,14 @@ function run(steps: readonly Step[], x: tf.Tensor, kwargs: Kwargs): tf.Tensor {
     if ('layer' in step) {
       const out = step.layer.apply(h, kwargs) as tf.Tensor | tf.Tensor[];
       h = Array.isArray(out) ? out[0]! : out;
+      continue;
+    }
+    if ('stem' in step) {
+      const { filter, norm, gamma, beta, alpha, epsilon } = step.stem;
+      const [y, stats] = batchNormPrelu(tf.conv2d(h as tf.Tensor4D, filter, 1, 'same'), gamma, beta, alpha, epsilon);
+      const v = stats.dataSync() as Float32Array, c = stats.shape[1];
+      updateMovingStatistics(norm, v.subarray(0, c), v.subarray(c, 2 * c));
+      h = y;
       continue;
     }
     const { norms, params, stride, epsilon } = step.block;
