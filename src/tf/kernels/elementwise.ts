@@ -6,7 +6,7 @@
 // broadcasts, other dtypes and small tensors (where the call costs more than the loop) stay with tfjs.
 import * as tf from '@tensorflow/tfjs';
 import { native, type OperandKind } from '../../native.js';
-import { f32, sameShape, size, type Override, type Shape } from './cpu.js';
+import { f32, outputArray, sameShape, size, type Override, type Shape } from './cpu.js';
 
 /** Below this many output elements tfjs's own loop is as fast as a native call: equal shapes and
  *  scalars (tfjs's simple loop), and broadcasts along or across the last axis (its index path). */
@@ -44,7 +44,7 @@ function binary(op: 'add' | 'sub' | 'mul' | 'div'): Override {
     if (!ak || !bk) return null;
     if (total < MIN_NATIVE_ELEMENTS && !broadcasts(ak) && !broadcasts(bk)) return null;
     const cols = outShape[outShape.length - 1]!;
-    const out = new Float32Array(total);
+    const out = outputArray(total);
     native().binaryOp(op, av, ak, bv, bk, out, total / cols, cols);
     return backend.makeTensorInfo(outShape, 'float32', out);
   };

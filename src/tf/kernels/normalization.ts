@@ -15,7 +15,7 @@
 //   whenever the backend is cpu and the shapes are per-channel; otherwise tfjs's own gradient runs.
 import * as tf from '@tensorflow/tfjs';
 import { native } from '../../native.js';
-import { BACKEND, f32, perChannelLength, required, size, type CpuBackend, type KernelArgs, type Override } from './cpu.js';
+import { BACKEND, f32, outputArray, perChannelLength, required, size, type CpuBackend, type KernelArgs, type Override } from './cpu.js';
 
 export const BATCH_NORM_TRAINING = 'TopofrBatchNormTraining';
 export const BATCH_NORM_TRAINING_GRAD = 'TopofrBatchNormTrainingGrad';
@@ -30,7 +30,7 @@ const batchNormTrainingKernel = ({ inputs, attrs = {}, backend }: KernelArgs): t
   const { x, scale, offset } = inputs;
   const xv = required(b, x, 'x');
   const channels = channelsOf(x!.shape), rows = xv.length / channels;
-  const y = new Float32Array(xv.length), mean = new Float32Array(channels), variance = new Float32Array(channels);
+  const y = outputArray(xv.length), mean = outputArray(channels), variance = outputArray(channels);
   native().batchNormTrainingForward(xv, required(b, scale, 'scale'), required(b, offset, 'offset'),
     attrs.varianceEpsilon as number, y, mean, variance, rows, channels);
   return [b.makeTensorInfo(x!.shape, 'float32', y), b.makeTensorInfo([channels], 'float32', mean),
@@ -42,7 +42,7 @@ const batchNormTrainingGradKernel = ({ inputs, attrs = {}, backend }: KernelArgs
   const { x, mean, variance, scale, dy } = inputs;
   const xv = required(b, x, 'x');
   const channels = channelsOf(x!.shape), rows = xv.length / channels;
-  const dx = new Float32Array(xv.length), dscale = new Float32Array(channels), doffset = new Float32Array(channels);
+  const dx = outputArray(xv.length), dscale = outputArray(channels), doffset = outputArray(channels);
   native().batchNormTrainingBackward(xv, required(b, mean, 'mean'), required(b, variance, 'variance'),
     required(b, scale, 'scale'), attrs.varianceEpsilon as number, required(b, dy, 'dy'), dx, dscale, doffset, rows, channels);
   return [b.makeTensorInfo(x!.shape, 'float32', dx), b.makeTensorInfo([channels], 'float32', dscale),
@@ -67,7 +67,7 @@ const batchNormPreluKernel = ({ inputs, attrs = {}, backend }: KernelArgs): tf.T
   const { x, scale, offset, alpha } = inputs;
   const xv = required(b, x, 'x');
   const channels = channelsOf(x!.shape), rows = xv.length / channels;
-  const y = new Float32Array(xv.length), stats = new Float32Array(4 * channels);
+  const y = outputArray(xv.length), stats = outputArray(4 * channels);
   native().batchNormPreluForward(xv, required(b, scale, 'scale'), required(b, offset, 'offset'), required(b, alpha, 'alpha'),
     attrs.varianceEpsilon as number, y, stats, rows, channels);
   return [b.makeTensorInfo(x!.shape, 'float32', y), b.makeTensorInfo([4, channels], 'float32', stats)];
@@ -78,8 +78,8 @@ const batchNormPreluGradKernel = ({ inputs, attrs = {}, backend }: KernelArgs): 
   const { x, stats, scale, alpha, dy } = inputs;
   const xv = required(b, x, 'x');
   const channels = channelsOf(x!.shape), rows = xv.length / channels;
-  const dx = new Float32Array(xv.length), dscale = new Float32Array(channels), doffset = new Float32Array(channels);
-  const dalpha = new Float32Array(channels);
+  const dx = outputArray(xv.length), dscale = outputArray(channels), doffset = outputArray(channels);
+  const dalpha = outputArray(channels);
   native().batchNormPreluBackward(xv, required(b, stats, 'stats'), required(b, scale, 'scale'), required(b, alpha, 'alpha'),
     attrs.varianceEpsilon as number, required(b, dy, 'dy'), dx, dscale, doffset, dalpha, rows, channels);
   return [b.makeTensorInfo(x!.shape, 'float32', dx), b.makeTensorInfo([channels], 'float32', dscale),
@@ -135,7 +135,7 @@ const preluKernel: Override = (args, backend) => {
   if (!xv || !av || xv.length === 0) return null;
   const channels = perChannelLength(alpha!.shape, x!.shape);
   if (!channels) return null;
-  const y = new Float32Array(xv.length);
+  const y = outputArray(xv.length);
   native().preluForward(xv, av, y, xv.length / channels, channels);
   return backend.makeTensorInfo(x!.shape, 'float32', y);
 };
@@ -145,7 +145,7 @@ const preluGradKernel = ({ inputs, backend }: KernelArgs): tf.TensorInfo[] => {
   const { x, alpha, dy } = inputs;
   const xv = required(b, x, 'x'), av = required(b, alpha, 'alpha');
   const channels = av.length;
-  const dx = new Float32Array(xv.length), dalpha = new Float32Array(channels);
+  const dx = outputArray(xv.length), dalpha = outputArray(channels);
   native().preluBackward(xv, av, required(b, dy, 'dy'), dx, dalpha, xv.length / channels, channels);
   return [b.makeTensorInfo(x!.shape, 'float32', dx), b.makeTensorInfo(alpha!.shape, 'float32', dalpha)];
 };

@@ -13,7 +13,7 @@
 // is y, so the tape never makes zero gradients for the saved intermediates.
 import * as tf from '@tensorflow/tfjs';
 import { native } from '../../native.js';
-import { BACKEND, required, size, type CpuBackend, type KernelArgs } from './cpu.js';
+import { BACKEND, outputArray, required, size, type CpuBackend, type KernelArgs } from './cpu.js';
 
 export const RESIDUAL_BLOCK = 'TopofrResidualBlock';
 export const RESIDUAL_BLOCK_GRAD = 'TopofrResidualBlockGrad';
@@ -65,9 +65,9 @@ const forwardKernel = ({ inputs, attrs = {}, backend }: KernelArgs): tf.TensorIn
   const b = backend as CpuBackend;
   const x = inputs.x!;
   const g = geometry(x.shape, inputs.filter1!.shape, attrs.stride as number, inputs.filterD !== undefined);
-  const y = new Float32Array(size(g.out)), c1 = new Float32Array(size(g.c1)), c2 = new Float32Array(size(g.out));
-  const stats = [g.inC, g.outC, g.outC].map((c) => new Float32Array(4 * c));
-  const d = g.downsample ? new Float32Array(size(g.out)) : null, statsD = g.downsample ? new Float32Array(4 * g.outC) : null;
+  const y = outputArray(size(g.out)), c1 = outputArray(size(g.c1)), c2 = outputArray(size(g.out));
+  const stats = [g.inC, g.outC, g.outC].map((c) => outputArray(4 * c));
+  const d = g.downsample ? outputArray(size(g.out)) : null, statsD = g.downsample ? outputArray(4 * g.outC) : null;
   native().residualBlockForward(required(b, x, 'x'), paramArrays(b, inputs), y, [c1, c2, d, ...stats, statsD], g.shape,
     attrs.epsilon as number);
   const info = (shape: number[], v: Float32Array) => b.makeTensorInfo(shape, 'float32', v);
@@ -82,8 +82,8 @@ const backwardKernel = ({ inputs, attrs = {}, backend }: KernelArgs): tf.TensorI
   const g = geometry(x.shape, inputs.filter1!.shape, attrs.stride as number, inputs.filterD !== undefined);
   const saved = SAVED.map((name) => (inputs[name] ? required(b, inputs[name], name) : null));
   const names = paramNames(g.downsample);
-  const dx = new Float32Array(size(x.shape));
-  const dparams = names.map((name) => new Float32Array(size(inputs[name]!.shape)));
+  const dx = outputArray(size(x.shape));
+  const dparams = names.map((name) => outputArray(size(inputs[name]!.shape)));
   const grads = [dx, ...dparams, ...Array<null>(RESIDUAL_BLOCK_PARAMS.length - names.length).fill(null)];
   native().residualBlockBackward(required(b, x, 'x'), paramArrays(b, inputs), saved, required(b, inputs.dy, 'dy'), grads,
     g.shape, attrs.epsilon as number);
