@@ -58,17 +58,21 @@ struct DirectConvKernel {
   static V splat(float x) { return x - V{}; }
 
   // R pixels (input bases xb + r·xstep) × NV channel vectors of w; `valid` pixels are stored.
-  template <int R, int NV>
+  // XSTEP, when not 0, is xstep as a constant: each pixel's broadcast is then the base plus a fixed
+  // displacement, where a run-time stride makes the compiler chain the R addresses one add after
+  // another (measured: that chain, not the multiply-adds, bounded the loop).
+  template <int R, int NV, int64_t XSTEP>
   static void forward_tile(const DirectConv& d, const float* xb, int64_t xstep, const float* w, float* y, int64_t valid) {
+    const int64_t step = XSTEP ? XSTEP : xstep;
     V acc[R][NV];
-    for (int r = 0; r < R; ++r)
+    TOPOFR_TILE_LOOP for (int r = 0; r < R; ++r)
       for (int v = 0; v < NV; ++v) acc[r][v] = V{};
     for (int64_t l = 0; l < d.k; ++l) {
       const float* xs = xb + d.offsets[l];
       V wv[NV];
       for (int v = 0; v < NV; ++v) wv[v] = load(w + l * d.out_c + v * W);
-      for (int r = 0; r < R; ++r) {
-        V xr = splat(xs[r * xstep]);
+      TOPOFR_TILE_LOOP for (int r = 0; r < R; ++r) {
+        V xr = splat(xs[r * step]);
         for (int v = 0; v < NV; ++v) acc[r][v] = Isa::fmadd(xr, wv[v], acc[r][v]);
       }
     }
@@ -76,11 +80,20 @@ struct DirectConvKernel {
       for (int v = 0; v < NV; ++v) store(y + r * d.out_c + v * W, acc[r][v]);
   }
 
-  template <int R, int NV>
+  template <int R, int NV, int64_t XSTEP>
   static void forward_row(const DirectConv& d, const float* xrow, const float* w, float* yrow) {
     const int64_t xstep = d.stride_w * d.c;
     for (int64_t ow = 0; ow < d.out_w; ow += R)
-      forward_tile<R, NV>(d, xrow + ow * xstep, xstep, w, yrow + ow * d.out_c, min64(R, d.out_w - ow));
+      forward_tile<R, NV, XSTEP>(d, xrow + ow * xstep, xstep, w, yrow + ow * d.out_c, min64(R, d.out_w - ow));
+  }
+
+  template <int R, int NV>
+  static void forward_row(const DirectConv& d, const float* xrow, const float* w, float* yrow) {
+    switch (d.stride_w * d.c) {  // the steps of IResNet's narrow layers: 16 channels, stride 1 or 2
+      case 16: return forward_row<R, NV, 16>(d, xrow, w, yrow);
+      case 32: return forward_row<R, NV, 32>(d, xrow, w, yrow);
+      default: return forward_row<R, NV, 0>(d, xrow, w, yrow);
+    }
   }
 
   static void rows(const DirectConv& d, const float* w, float* y, int64_t row0, int64_t row1) {
@@ -102,7 +115,7 @@ struct DirectConvKernel {
     int64_t off[R];
     for (int r = 0; r < R; ++r) off[r] = d.offsets[l0 + min64(r, valid - 1)];  // spare rows repeat a valid one
     V acc[R][NV];
-    for (int r = 0; r < R; ++r)
+    TOPOFR_TILE_LOOP for (int r = 0; r < R; ++r)
       for (int v = 0; v < NV; ++v) acc[r][v] = p0 == 0 || r >= valid ? V{} : load(dw + (l0 + r) * d.out_c + c0 + v * W);
     const int64_t xstep = d.stride_w * d.c;
     for (int64_t p = p0; p < p1;) {  // by runs along an output row
@@ -113,7 +126,7 @@ struct DirectConvKernel {
       for (int64_t i = 0; i < run; ++i, xb += xstep, g += d.out_c) {
         V gv[NV];
         for (int v = 0; v < NV; ++v) gv[v] = load(g + v * W);
-        for (int r = 0; r < R; ++r) {
+        TOPOFR_TILE_LOOP for (int r = 0; r < R; ++r) {
           V xr = splat(xb[off[r]]);
           for (int v = 0; v < NV; ++v) acc[r][v] = Isa::fmadd(xr, gv[v], acc[r][v]);
         }
