@@ -80,11 +80,19 @@ struct DirectConvKernel {
       for (int v = 0; v < NV; ++v) store(y + r * d.out_c + v * W, acc[r][v]);
   }
 
+  // A row in tiles of R pixels, the rest in a tile of R/3 or 2R/3 (whichever covers it), so a row
+  // of 28 costs 24 + 8 pixels, not 24 + 24.
   template <int R, int NV, int64_t XSTEP>
   static void forward_row(const DirectConv& d, const float* xrow, const float* w, float* yrow) {
     const int64_t xstep = d.stride_w * d.c;
-    for (int64_t ow = 0; ow < d.out_w; ow += R)
-      forward_tile<R, NV, XSTEP>(d, xrow + ow * xstep, xstep, w, yrow + ow * d.out_c, min64(R, d.out_w - ow));
+    int64_t ow = 0;
+    for (; ow + R <= d.out_w; ow += R) forward_tile<R, NV, XSTEP>(d, xrow + ow * xstep, xstep, w, yrow + ow * d.out_c, R);
+    const int64_t rest = d.out_w - ow;
+    const float* xb = xrow + ow * xstep;
+    float* yb = yrow + ow * d.out_c;
+    if (rest > 2 * R / 3) forward_tile<R, NV, XSTEP>(d, xb, xstep, w, yb, rest);
+    else if (rest > R / 3) forward_tile<2 * R / 3, NV, XSTEP>(d, xb, xstep, w, yb, rest);
+    else if (rest > 0) forward_tile<R / 3, NV, XSTEP>(d, xb, xstep, w, yb, rest);
   }
 
   template <int R, int NV>
@@ -137,6 +145,18 @@ struct DirectConvKernel {
       for (int v = 0; v < NV; ++v) store(dw + (l0 + r) * d.out_c + c0 + v * W, acc[r][v]);
   }
 
+  // Rows [l0, l1) in tiles of R, the rest in a tile of R/3 or 2R/3, as forward_row.
+  template <int R, int NV>
+  static void filter_rows(const DirectConv& d, const float* dy, float* dw, int64_t l0, int64_t l1, int64_t c0, int64_t p0,
+                          int64_t p1) {
+    int64_t l = l0;
+    for (; l + R <= l1; l += R) filter_tile<R, NV>(d, dy, dw, l, R, c0, p0, p1);
+    const int64_t rest = l1 - l;
+    if (rest > 2 * R / 3) filter_tile<R, NV>(d, dy, dw, l, rest, c0, p0, p1);
+    else if (rest > R / 3) filter_tile<2 * R / 3, NV>(d, dy, dw, l, rest, c0, p0, p1);
+    else if (rest > 0) filter_tile<R / 3, NV>(d, dy, dw, l, rest, c0, p0, p1);
+  }
+
   // Pixels per pass over the tiles: what a pass reads (dy rows, the input rows under them) stays
   // in L2, so each is read from memory once, not once per tile. The partial sums wait in dw as
   // floats, which keeps every element one chain.
@@ -147,10 +167,8 @@ struct DirectConvKernel {
     for (int64_t p0 = 0; p0 < pixels; p0 += kPixelChunk) {
       const int64_t p1 = min64(pixels, p0 + kPixelChunk);
       int64_t c0 = 0;
-      for (; c0 + 2 * W <= d.out_c; c0 += 2 * W)
-        for (int64_t l = l0; l < l1; l += kAcc / 2) filter_tile<kAcc / 2, 2>(d, dy, dw, l, min64(kAcc / 2, l1 - l), c0, p0, p1);
-      for (; c0 < d.out_c; c0 += W)
-        for (int64_t l = l0; l < l1; l += kAcc) filter_tile<kAcc, 1>(d, dy, dw, l, min64(kAcc, l1 - l), c0, p0, p1);
+      for (; c0 + 2 * W <= d.out_c; c0 += 2 * W) filter_rows<kAcc / 2, 2>(d, dy, dw, l0, l1, c0, p0, p1);
+      for (; c0 < d.out_c; c0 += W) filter_rows<kAcc, 1>(d, dy, dw, l0, l1, c0, p0, p1);
     }
   }
 };
