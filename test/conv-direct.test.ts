@@ -18,6 +18,8 @@ const MORE: ConvCase[] = [
   { x: [2, 9, 9, 16], f: [3, 3, 16, 16], s: [2, 2], pad: explicit(1, 1, 1, 1) },  // IResNet's strided conv
   { x: [2, 5, 5, 64], f: [3, 3, 64, 32], s: [1, 1], pad: explicit(2, 0, 0, 2) },  // pad = k − 1
   { x: [3, 3, 3, 16], f: [3, 3, 16, 16], s: [1, 1], pad: 'same' },     // a whole image inside one tile
+  { x: [2, 3, 14, 16], f: [3, 3, 16, 16], s: [1, 1], pad: 'same' },    // a row of 14: the two-thirds tile
+  { x: [2, 6, 9, 4], f: [3, 3, 4, 16], s: [1, 1], pad: 'same' },       // 36 patch rows: 24 + a two-thirds filter tile
 ];
 
 describe('direct convolution kernels equal tfjs', () => {
