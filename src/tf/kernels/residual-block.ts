@@ -113,23 +113,28 @@ export function residualBlock(x: tf.Tensor4D, params: ResidualBlockParams, attrs
   let statistics: BatchStatistics[] = [];
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const save = args.pop() as tf.GradSaveFunc;
-    const ts = args as tf.Tensor[];
-    const named = (first: Record<string, tf.Tensor>) => ({ ...first, ...Object.fromEntries(names.map((n, i) => [n, ts[i + 1]!])) });
-    const [y, c1, c2, s1, s2, s3, d, sd] = tf.engine().runKernel(RESIDUAL_BLOCK, named({ x: ts[0]! }), kernelAttrs) as unknown as tf.Tensor[];
+    const [input, ...ps] = args as tf.Tensor[];
+    const named = Object.fromEntries(names.map((n, i) => [n, ps[i]!])) as Record<string, tf.Tensor>;
+    const [y, ...outs] = tf.engine().runKernel(RESIDUAL_BLOCK, { x: input!, ...named }, kernelAttrs) as unknown as tf.Tensor[];
+    // outs: c1, c2, stats1..3[, d, statsD]; in the binding's saved order: c1, c2[, d], stats1..3[, statsD].
+    const [c1, c2, s1, s2, s3, d, sd] = outs;
     const stats = sd ? [s1!, s2!, s3!, sd] : [s1!, s2!, s3!];
     statistics = stats.map((s) => {
       const v = s.dataSync() as Float32Array, c = s.shape[1]!;
       return { mean: v.slice(0, c), variance: v.slice(c, 2 * c) };
     });
-    const kept: tf.Tensor[] = d && sd ? [c1!, c2!, d, s1!, s2!, s3!, sd] : [c1!, c2!, s1!, s2!, s3!];
-    save([...ts, ...kept]);
+    const keptNames = d ? SAVED : SAVED.filter((n) => n !== 'd' && n !== 'statsD');
+    const kept = d && sd ? [c1!, c2!, d, s1!, s2!, s3!, sd] : [c1!, c2!, s1!, s2!, s3!];
+    // Variables (the layers' weights) outlive the step: the gradient reads them directly. Anything
+    // else is saved, as tfjs saves a kernel's inputs (a clone that outlives the forward's tidy).
+    const savedParams = names.filter((n) => !(named[n] instanceof tf.Variable));
+    save([input!, ...savedParams.map((n) => named[n]!), ...kept]);
     return {
       value: y! as tf.Tensor4D,
       gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
-        const keptNames = d ? SAVED : SAVED.filter((n) => n !== 'd' && n !== 'statsD');
-        const inputs: Record<string, tf.Tensor> = { dy, x: saved[0]! };
-        names.forEach((n, i) => (inputs[n] = saved[i + 1]!));
-        keptNames.forEach((n, i) => (inputs[n] = saved[names.length + 1 + i]!));
+        const inputs: Record<string, tf.Tensor> = { dy, x: saved[0]!, ...named };
+        savedParams.forEach((n, i) => (inputs[n] = saved[1 + i]!));
+        keptNames.forEach((n, i) => (inputs[n] = saved[1 + savedParams.length + i]!));
         return tf.engine().runKernel(RESIDUAL_BLOCK_GRAD, inputs, kernelAttrs) as unknown as tf.Tensor[];
       },
     };
