@@ -90,32 +90,50 @@ ResidualBlockSaved saved_arg(const Napi::CallbackInfo& info, size_t index, const
   return {v[0], v[1], v[2], v[3], v[4], v[5], v[6]};
 }
 
+// The arguments both passes start with: the count, the shape (and epsilon), and x checked against it.
+struct BlockCall {
+  ResidualBlockShape shape;
+  Sizes sizes;
+  FloatArray x;
+};
+
+BlockCall block_call(const Napi::CallbackInfo& info, size_t arity, size_t shape_index) {
+  if (info.Length() != arity)
+    fail(ErrorKind::Type, "ERR_TOPOFR_INVALID_TYPE", "expected " + std::to_string(arity) + " arguments, got " + std::to_string(info.Length()));
+  BlockCall c{shape_arg(info, shape_index, shape_index + 1), {}, float32_arg(info, 0, "x")};
+  c.sizes = sizes_of(c.shape);
+  const ResidualBlockShape& s = c.shape;
+  expect_length(c.x, c.sizes.x, "x", shape_string({s.batch, s.height, s.width, s.in_c}));
+  return c;
+}
+
+// An output-sized array (y or dy).
+FloatArray out_arg(const Napi::CallbackInfo& info, size_t index, const char* name, const BlockCall& c) {
+  FloatArray a = float32_arg(info, index, name);
+  const ResidualBlockShape& s = c.shape;
+  expect_length(a, c.sizes.out, name, shape_string({s.batch, s.out_h, s.out_w, s.out_c}));
+  return a;
+}
+
 }  // namespace
 
 Napi::Value ResidualBlockForward(const Napi::CallbackInfo& info) {
   return guarded(info, [&] {
-    if (info.Length() != 6) fail(ErrorKind::Type, "ERR_TOPOFR_INVALID_TYPE", "expected 6 arguments, got " + std::to_string(info.Length()));
-    const ResidualBlockShape s = shape_arg(info, 4, 5);
-    const Sizes z = sizes_of(s);
-    FloatArray x = float32_arg(info, 0, "x"), y = float32_arg(info, 2, "y");
-    expect_length(x, z.x, "x", shape_string({s.batch, s.height, s.width, s.in_c}));
-    expect_length(y, z.out, "y", shape_string({s.batch, s.out_h, s.out_w, s.out_c}));
-    residual_block_forward(s, x.data, params_arg(info, 1, z), y.data, saved_arg(info, 3, z));
+    const BlockCall c = block_call(info, 6, 4);
+    FloatArray y = out_arg(info, 2, "y", c);
+    residual_block_forward(c.shape, c.x.data, params_arg(info, 1, c.sizes), y.data, saved_arg(info, 3, c.sizes));
   });
 }
 
 Napi::Value ResidualBlockBackward(const Napi::CallbackInfo& info) {
   return guarded(info, [&] {
-    if (info.Length() != 7) fail(ErrorKind::Type, "ERR_TOPOFR_INVALID_TYPE", "expected 7 arguments, got " + std::to_string(info.Length()));
-    const ResidualBlockShape s = shape_arg(info, 5, 6);
-    const Sizes z = sizes_of(s);
-    FloatArray x = float32_arg(info, 0, "x"), dy = float32_arg(info, 3, "dy");
-    expect_length(x, z.x, "x", shape_string({s.batch, s.height, s.width, s.in_c}));
-    expect_length(dy, z.out, "dy", shape_string({s.batch, s.out_h, s.out_w, s.out_c}));
+    const BlockCall c = block_call(info, 7, 5);
+    FloatArray dy = out_arg(info, 3, "dy", c);
+    const Sizes& z = c.sizes;
     const auto g = arrays_arg(info, 4, "grads",
         {"dx", "dgamma1", "dbeta1", "dfilter1", "dgamma2", "dbeta2", "dalpha", "dfilter2", "dgamma3", "dbeta3", "dfilterD", "dgammaD", "dbetaD"},
         {z.x, z.in_c, z.in_c, z.filter1, z.out_c, z.out_c, z.out_c, z.filter2, z.out_c, z.out_c, z.filter_d * z.ds, z.out_c * z.ds, z.out_c * z.ds});
-    residual_block_backward(s, x.data, params_arg(info, 1, z), saved_arg(info, 2, z), dy.data,
+    residual_block_backward(c.shape, c.x.data, params_arg(info, 1, z), saved_arg(info, 2, z), dy.data,
                             {g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9], g[10], g[11], g[12]});
   });
 }
