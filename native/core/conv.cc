@@ -97,12 +97,17 @@ struct DirectKernels {
   int64_t width;  // floats per vector: channel counts must be a multiple
 };
 
-// The instruction set the builtin GEMM dispatched to, for the direct kernels too.
+// The instruction set the builtin GEMM dispatched to, for the direct kernels too;
+// TOPOFR_CONV_ISA=sse2|avx2 caps it (tests cover every width on one machine that way).
 const DirectKernels& direct_kernels() {
   static const DirectKernels chosen = [] {
     const std::string isa = builtin_isa();
-    if (isa == "avx512") return DirectKernels{gemm_isa::direct_conv_rows_avx512, gemm_isa::direct_conv_filter_avx512, 16};
-    if (isa == "avx2") return DirectKernels{gemm_isa::direct_conv_rows_avx2, gemm_isa::direct_conv_filter_avx2, 8};
+    const char* env = std::getenv("TOPOFR_CONV_ISA");
+    const std::string cap = env ? env : "";
+    if (isa == "avx512" && cap != "avx2" && cap != "sse2")
+      return DirectKernels{gemm_isa::direct_conv_rows_avx512, gemm_isa::direct_conv_filter_avx512, 16};
+    if ((isa == "avx512" || isa == "avx2") && cap != "sse2")
+      return DirectKernels{gemm_isa::direct_conv_rows_avx2, gemm_isa::direct_conv_filter_avx2, 8};
     return DirectKernels{gemm_isa::direct_conv_rows_sse2, gemm_isa::direct_conv_filter_sse2, 4};
   }();
   return chosen;
