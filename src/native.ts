@@ -36,6 +36,12 @@ export interface NativeAddon {
   /** Its gradient through the batch statistics: writes dx, dgamma, dbeta. */
   batchNormTrainingBackward(x: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array | null,
     epsilon: number, dy: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, rows: number, channels: number): void;
+  /** BN (training) then PReLU: writes y and stats [4, channels] (mean, variance, scale, shift). */
+  batchNormPreluForward(x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, alpha: Float32Array,
+    epsilon: number, y: Float32Array, stats: Float32Array, rows: number, channels: number): void;
+  /** Its gradient: writes dx, dgamma, dbeta, dalpha. */
+  batchNormPreluBackward(x: Float32Array, stats: Float32Array, gamma: Float32Array | null, alpha: Float32Array, epsilon: number,
+    dy: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, dalpha: Float32Array, rows: number, channels: number): void;
   preluForward(x: Float32Array, alpha: Float32Array, y: Float32Array, rows: number, channels: number): void;
   preluBackward(x: Float32Array, alpha: Float32Array, dy: Float32Array, dx: Float32Array, dalpha: Float32Array,
     rows: number, channels: number): void;
@@ -45,7 +51,7 @@ export interface NativeAddon {
   fill(dst: Float32Array, value: number): void;
   /** dst = tf.transpose(src, perm) for a row-major src of the given shape. */
   permute(src: Float32Array, shape: number[], perm: number[], dst: Float32Array): void;
-  /** out = a op b over rows × cols; each operand 'full', 'row' (cols values per row) or 'scalar'. */
+  /** out = a op b over rows × cols; each operand 'full', 'row' (cols values per row), 'column' (one value per row) or 'scalar'. */
   binaryOp(op: 'add' | 'sub' | 'mul' | 'div', a: Float32Array, aKind: OperandKind, b: Float32Array, bKind: OperandKind,
     out: Float32Array, rows: number, cols: number): void;
   /** glibc: keep freed memory for reuse instead of fresh mmaps (true) or restore the defaults (false). */
@@ -64,9 +70,17 @@ export interface NativeAddon {
   /** Image j (size × size) normalised and, where flips[j] = 1, mirrored into out at offset + j·size²·3; null where placed. */
   jpegDecodeBatch(images: Uint8Array[], size: number, flips: Uint8Array, out: Float32Array, offset: number):
     (Exclude<JpegOutcome, { outcome: 'decoded' }> | null)[];
+  /** The fused IResNet residual block (native/addon/residual_block_binding.cc): params [γ1, β1, filter1, γ2, β2, α,
+   * filter2, γ3, β3, filterD|null, γD|null, βD|null]; saved [c1, c2, d|null, stats1, stats2, stats3, statsD|null];
+   * shape [batch, height, width, inC, outC, stride, outH, outW, downsample 0|1]. Writes y and saved. */
+  residualBlockForward(x: Float32Array, params: Array<Float32Array | null>, y: Float32Array, saved: Array<Float32Array | null>,
+    shape: number[], epsilon: number): void;
+  /** Its gradient: writes grads [dx, dγ1, dβ1, dfilter1, dγ2, dβ2, dα, dfilter2, dγ3, dβ3, dfilterD|null, dγD|null, dβD|null]. */
+  residualBlockBackward(x: Float32Array, params: Array<Float32Array | null>, saved: Array<Float32Array | null>, dy: Float32Array,
+    grads: Array<Float32Array | null>, shape: number[], epsilon: number): void;
 }
 
-export type OperandKind = 'full' | 'row' | 'scalar';
+export type OperandKind = 'full' | 'row' | 'column' | 'scalar';
 
 export interface RawH0 {
   edges: Int32Array;

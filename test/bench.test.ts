@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { summarize } from '../src/bench/harness.js';
 import { findCase, selectCases } from '../src/bench/cases.js';
 import { kernelFlops } from '../src/bench/profile.js';
+import { trainFamily } from '../src/bench/cases/train.js';
 
 const MAIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 
@@ -29,6 +30,22 @@ describe('training-step cases', () => {
     expect(selectCases(undefined, true).map((c) => c.name)).toContain(small.name);
     expect(selectCases(undefined, false).map((c) => c.name)).toEqual(expect.arrayContaining([small.name, 'train-step-r18-112-b32']));
     expect(selectCases(undefined, true).map((c) => c.name)).not.toContain('train-step-r18-112-b32');
+  });
+});
+
+describe('training-step rows', () => {
+  it('put PyTorch\'s time and peak RSS beside ours', () => {
+    const spec = findCase('train-step-r18-112-b32');
+    const report = { median_ms: 2000, min_ms: 1900, max_ms: 2100, runs: 3, peak_rss_mb: 1500, baseline_rss_mb: 50, threads: 2,
+      blas: 'builtin (avx512)', facts: { params_m: 24.5 } };
+    const torch = { name: 'PyTorch cpu (torch 1.13.1, 2 threads)', status: 'ok' as const, median_ms: 3000, peak_rss_mb: 2400,
+      facts: { params_m: 24.5, threads: 2, loss: 6.9 } };
+    const { fields, note } = trainFamily.derive(spec, report, [torch], new Map());
+    expect(fields.torch_ratio).toBe(1.5);
+    expect(fields.torch_peak_rss_mb).toBe(2400);
+    expect(fields.rss_ratio).toBe(0.625);
+    expect(note).toContain('1.50× faster');
+    expect(note).toContain('peak RSS 1500 MB vs PyTorch\'s 2400 MB');
   });
 });
 

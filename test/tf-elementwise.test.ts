@@ -28,7 +28,10 @@ describe('native binary ops equal tfjs', () => {
     ['[1]-shaped scalar', big, [1, 1]],
     ['last-axis vector right', big, [16]],
     ['last-axis vector left, rank-4 [1,1,1,C]', [1, 1, 1, 16], big],
-    ['falls back: column broadcast', [3, 40, 7, 1], big],
+    ['column broadcast left (one value per row)', [3, 40, 7, 1], big],
+    ['column broadcast right', big, [3, 40, 7, 1]],
+    ['falls back: [7, 1] across leading axes', big, [7, 1]],
+    ['small column broadcast (softmax\'s [8, 1])', [8, 1000], [8, 1]],
     ['falls back: middle axis', big, [40, 1, 1]],
     ['small (JS loop)', [5, 3], [3]],
   ];
@@ -61,7 +64,9 @@ describe('binaryOp binding checks its input', () => {
     const n = native();
     expect(code(() => n.binaryOp('add', f(6), 'full', f(3), 'row', f(6), 2, 3))).toEqual(['none', undefined]);
     expect(code(() => n.binaryOp('pow' as never, f(6), 'full', f(3), 'row', f(6), 2, 3))).toEqual(['RangeError', 'ERR_TOPOFR_INVALID_VALUE']);
-    expect(code(() => n.binaryOp('add', f(6), 'column' as never, f(3), 'row', f(6), 2, 3))).toEqual(['RangeError', 'ERR_TOPOFR_INVALID_VALUE']);
+    expect(code(() => n.binaryOp('add', f(6), 'diagonal' as never, f(3), 'row', f(6), 2, 3))).toEqual(['RangeError', 'ERR_TOPOFR_INVALID_VALUE']);
+    expect(code(() => n.binaryOp('add', f(2), 'column', f(3), 'row', f(6), 2, 3))).toEqual(['none', undefined]);
+    expect(code(() => n.binaryOp('add', f(3), 'column', f(3), 'row', f(6), 2, 3))).toEqual(['RangeError', 'ERR_TOPOFR_INVALID_SHAPE']);
     expect(code(() => n.binaryOp('add', f(6), 'full', f(2), 'row', f(6), 2, 3))).toEqual(['RangeError', 'ERR_TOPOFR_INVALID_SHAPE']);
     expect(code(() => n.binaryOp('add', f(6), 'full', f(2), 'scalar', f(6), 2, 3))).toEqual(['RangeError', 'ERR_TOPOFR_INVALID_SHAPE']);
     expect(code(() => n.binaryOp('add', f(6), 'full', f(1), 'scalar', f(5), 2, 3))).toEqual(['RangeError', 'ERR_TOPOFR_INVALID_SHAPE']);

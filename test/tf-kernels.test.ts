@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { native } from '../src/native.js';
 import { expectBitwise, expectPolynomialClose, rand, errorKind as code } from './support/tf-compare.js';
 import { expectSameTraining } from './support/training-compare.js';
+import { CONV_CASES, convLabel, expectConvGradientsLikeTfjs, expectConvLikeTfjs } from './support/conv-cases.js';
 import {
   NATIVE_KERNEL_NAMES,
   nativeKernelsRegistered,
@@ -17,50 +18,13 @@ import {
 
 tf.enableProdMode();
 
-type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
-interface ConvCase {
-  x: [number, number, number, number];
-  f: [number, number, number, number];
-  s: [number, number];
-  pad: Pad;
-  d?: [number, number];
-}
-const explicit = (t: number, b: number, l: number, r: number): Pad => [[0, 0], [t, b], [l, r], [0, 0]];
-
-const CASES: ConvCase[] = [
-  { x: [1, 7, 7, 1], f: [3, 3, 1, 4], s: [1, 1], pad: 'same' },
-  { x: [2, 8, 9, 3], f: [3, 3, 3, 16], s: [2, 2], pad: 'same' },
-  { x: [3, 9, 8, 16], f: [3, 2, 16, 3], s: [1, 2], pad: 'valid' },
-  { x: [2, 6, 7, 3], f: [3, 3, 3, 5], s: [2, 1], pad: explicit(1, 2, 0, 1) },
-  { x: [2, 10, 10, 3], f: [3, 3, 3, 4], s: [1, 1], pad: 'same', d: [2, 2] },
-  { x: [1, 9, 11, 16], f: [2, 3, 16, 16], s: [1, 1], pad: 'valid', d: [2, 1] },
-  { x: [2, 5, 6, 16], f: [1, 1, 16, 8], s: [1, 1], pad: 'valid' },  // pointwise fast path
-  { x: [2, 7, 7, 3], f: [1, 1, 3, 4], s: [2, 2], pad: 'same' },
-  { x: [1, 4, 4, 2], f: [5, 5, 2, 3], s: [1, 1], pad: 'same' },  // filter larger than the input
-];
-const label = (c: ConvCase) => `x${c.x} f${c.f} s${c.s} ${JSON.stringify(c.pad)} d${c.d ?? [1, 1]}`;
-const conv = (c: ConvCase) => (x: tf.Tensor, f: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, c.s, c.pad, 'NHWC', c.d ?? 1);
-/** Terms per output: of the forward (kh·kw·inC), of backprop-input (at most kh·kw·outC) and of
- *  backprop-filter (batch·outH·outW). */
-function convTerms(c: ConvCase): { forward: number; backprop: number } {
-  const [kh, kw, inC, outC] = c.f, [batch, outH, outW] = conv(c)(tf.zeros(c.x), tf.zeros(c.f)).shape;
-  return { forward: kh * kw * inC, backprop: Math.max(kh * kw * outC, batch! * outH! * outW!) };
-}
-
 beforeAll(() => registerNativeKernels());
 afterAll(() => unregisterNativeKernels());
 
 describe('native conv kernels equal tfjs', () => {
-  it.each(CASES.map((c) => [label(c), c] as const))('Conv2D %s', (_, c) => {
-    expectPolynomialClose(conv(c), [rand(c.x, 1), rand(c.f, 2)], convTerms(c).forward);
-  });
-
-  it.each(CASES.filter((c) => !c.d).map((c) => [label(c), c] as const))('gradients (BackpropInput/Filter) %s', (_, c) => {
-    const x = rand(c.x, 3), f = rand(c.f, 4);
-    const w = rand(conv(c)(x, f).shape, 5);  // a random upstream gradient dy
-    expectPolynomialClose((a, b, dy) => tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.mul(conv(c)(p, q), dy!)))([a!, b!]),
-      [x, f, w], convTerms(c).backprop);
-  });
+  it.each(CONV_CASES.map((c) => [convLabel(c), c] as const))('Conv2D %s', (_, c) => expectConvLikeTfjs(c));
+  it.each(CONV_CASES.filter((c) => !c.d).map((c) => [convLabel(c), c] as const))('gradients (BackpropInput/Filter) %s', (_, c) =>
+    expectConvGradientsLikeTfjs(c));
 
   it('FusedConv2D with bias and every activation', () => {
     const x = rand([2, 8, 8, 3], 6), f = rand([3, 3, 3, 16], 7);

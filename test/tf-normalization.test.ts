@@ -5,7 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { native } from '../src/native.js';
-import { FusedBatchNormalization, TfjsBatchNormalization, batchNormalization } from '../src/tf/batch-norm-layer.js';
+import { batchNormPrelu, batchNormTrainingAvailable } from '../src/tf/kernels/normalization.js';
+import { FusedBatchNormalization, TfjsBatchNormalization, batchNormalization, updateMovingStatistics } from '../src/tf/batch-norm-layer.js';
 import {
   TOPOFR_KERNEL_NAMES,
   nativeKernelsRegistered,
@@ -76,6 +77,51 @@ describe('fused training-mode batch norm equals tfjs-layers', () => {
     registerNativeKernels();
     const m = tf.sequential({ layers: [batchNormalization({ inputShape: [4] })] });
     expect(JSON.stringify(m.toJSON(null, false))).toContain('"class_name":"BatchNormalization"');
+  });
+});
+
+describe('moving statistics', () => {
+  it('updateMovingStatistics is bitwise tfjs-layers\' tensor-op update', () => {
+    const layer = batchNormalization({ momentum: 0.9 });
+    layer.apply(rand([2, 7], 70));  // builds the weights
+    const [moving, value] = [rand([7], 71), rand([7], 72)];
+    layer.setWeights([...layer.getWeights().slice(0, 2), moving, tf.add(moving, 1)]);
+    updateMovingStatistics(layer, value.dataSync() as Float32Array, tf.add(value, 2).dataSync() as Float32Array);
+    // tfjs-layers' doMovingAverage: v − (v − value)·(1 − momentum), with tfjs's own kernels.
+    unregisterNativeKernels();
+    const expected = [[moving, value], [tf.add(moving, 1), tf.add(value, 2)]].map(([v, x]) => tf.sub(v!, tf.mul(tf.sub(v!, x!), 1 - 0.9)).dataSync());
+    registerNativeKernels();
+    const [mean, variance] = layer.getWeights().slice(2).map((t) => t.dataSync());
+    expect(mean).toEqual(expected[0]);
+    expect(variance).toEqual(expected[1]);
+    expect(mean).not.toEqual(moving.dataSync());
+  });
+});
+
+describe('fused batch norm + PReLU equals the tfjs composition', () => {
+  it.each([[[6, 5]], [[2, 5, 7, 3]], [[3, 4, 4, 16]]])('%j: output, statistics, dx, dγ, dβ, dα', (shape) => {
+    const c = shape[shape.length - 1]!, rows = shape.reduce((a, b) => a * b, 1) / c;
+    const x = tf.add(tf.mul(rand(shape, 90), 2), 0.5), w = rand(shape, 91);
+    const gamma = tf.add(rand([c], 92), 1), beta = rand([c], 93), alpha = tf.mul(tf.add(rand([c], 94), 1), 0.25);
+    const axes = shape.slice(0, -1).map((_, i) => i);
+    const byOps = (xx: tf.Tensor, g: tf.Tensor, b: tf.Tensor, a: tf.Tensor) => {
+      const m = tf.moments(xx, axes);
+      return { y: tf.prelu(tf.batchNorm(xx, m.mean, m.variance, b, g, 1e-5), a), mean: m.mean, variance: m.variance };
+    };
+    const fused = (xx: tf.Tensor, g: tf.Tensor, b: tf.Tensor, a: tf.Tensor) => {
+      const [y, stats] = batchNormPrelu(xx, g as tf.Tensor1D, b as tf.Tensor1D, a, 1e-5);
+      return { y, mean: stats.slice([0, 0], [1, c]).reshape([c]), variance: stats.slice([1, 0], [1, c]).reshape([c]) };
+    };
+    // The fused kernel where the native kernels are registered, the tfjs composition where not.
+    const outputs = (xx: tf.Tensor, g: tf.Tensor, b: tf.Tensor, a: tf.Tensor, dy: tf.Tensor) => {
+      const f = batchNormTrainingAvailable(xx) ? fused : byOps;
+      const out = f(xx, g, b, a);
+      const grads = tf.grads((p: tf.Tensor, q: tf.Tensor, r: tf.Tensor, t: tf.Tensor) => tf.sum(tf.mul(f(p, q, r, t).y, dy)))([xx, g, b, a]);
+      return [out.y, out.mean, out.variance, ...grads];
+    };
+    expect(batchNormTrainingAvailable(x)).toBe(true);
+    // not a polynomial: bounded by its response to its data (the reductions sum over all rows)
+    expectWithinResponse(outputs, [x, gamma, beta, alpha, w], rows);
   });
 });
 

@@ -3,7 +3,7 @@
 softmax head as src/bench/cases/train.ts, on the CPU, on the same input file.
 
 usage: torch_train_step.py FILE BATCH INPUT_SIZE --width W --classes C --embedding E
-                           --threads T [--depth 18] [--runs R] [--warmup W]
+                           --threads T [--depth 18] [--runs R] [--warmup W] [--clock wall|cpu]
 
 FILE holds BATCH x INPUT_SIZE x INPUT_SIZE x 3 little-endian float32 values (NHWC, as tfjs reads
 them); they are permuted to NCHW once, outside the timing. The model is the official arcface_torch
@@ -17,7 +17,9 @@ One step = zero_grad, forward (train mode), loss, backward, optimizer.step. Weig
 (conv ~ N(0, 0.1), BN 1/0, PReLU 0.25, Linear PyTorch's default, head W ~ N(0, 0.01), b = 0):
 the numbers are timings, the loss is reported only as a sanity check.
 
-Prints one JSON line: the step's median/min/max in ms, the loss after the last timed step, the
+--clock cpu times each step with time.process_time (this process's CPU time, all its threads),
+which leaves out the time it waits for a core: on a shared machine, with --threads 1, it compares
+with bench/train-step-cpu.mjs. Prints one JSON line: the step's median/min/max in ms, the loss after the last timed step, the
 parameter count, torch's version and thread count, and the peak RSS of this process.
 """
 import argparse
@@ -119,6 +121,7 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--clock", choices=["wall", "cpu"], default="wall")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -146,18 +149,20 @@ def main():
         optimizer.step()
         return loss.item()
 
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
     times, loss = [], float("nan")
     for i in range(args.warmup + args.runs):
-        t0 = time.perf_counter()
+        t0 = clock()
         loss = step()
         if i >= args.warmup:
-            times.append((time.perf_counter() - t0) * 1e3)
+            times.append((clock() - t0) * 1e3)
 
     print(json.dumps({
         "name": "PyTorch cpu",
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "runs": args.runs,
+        "clock": args.clock,
         "step_ms": stats(times),
         "loss": loss,
         # As tfjs' countParams: the weights and the BN moving statistics (not the step counters).

@@ -40,6 +40,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("batchMatMul", Napi::Function::New(env, BatchMatMul, "batchMatMul"));
   exports.Set("batchNormTrainingForward", Napi::Function::New(env, BatchNormTrainingForward, "batchNormTrainingForward"));
   exports.Set("batchNormTrainingBackward", Napi::Function::New(env, BatchNormTrainingBackward, "batchNormTrainingBackward"));
+  exports.Set("batchNormPreluForward", Napi::Function::New(env, BatchNormPreluForward, "batchNormPreluForward"));
+  exports.Set("batchNormPreluBackward", Napi::Function::New(env, BatchNormPreluBackward, "batchNormPreluBackward"));
   exports.Set("preluForward", Napi::Function::New(env, PreluForward, "preluForward"));
   exports.Set("preluBackward", Napi::Function::New(env, PreluBackward, "preluBackward"));
   exports.Set("copyBox", Napi::Function::New(env, CopyBox, "copyBox"));
@@ -55,6 +57,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("jpegLibrary", Napi::Function::New(env, JpegLibrary, "jpegLibrary"));
   exports.Set("jpegDecode", Napi::Function::New(env, JpegDecode, "jpegDecode"));
   exports.Set("jpegDecodeBatch", Napi::Function::New(env, JpegDecodeBatch, "jpegDecodeBatch"));
+  exports.Set("residualBlockForward", Napi::Function::New(env, ResidualBlockForward, "residualBlockForward"));
+  exports.Set("residualBlockBackward", Napi::Function::New(env, ResidualBlockBackward, "residualBlockBackward"));
   return exports;
 }
 

@@ -22,6 +22,8 @@ Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo& info);
 Napi::Value BatchMatMul(const Napi::CallbackInfo& info);
 Napi::Value BatchNormTrainingForward(const Napi::CallbackInfo& info);
 Napi::Value BatchNormTrainingBackward(const Napi::CallbackInfo& info);
+Napi::Value BatchNormPreluForward(const Napi::CallbackInfo& info);
+Napi::Value BatchNormPreluBackward(const Napi::CallbackInfo& info);
 Napi::Value PreluForward(const Napi::CallbackInfo& info);
 Napi::Value PreluBackward(const Napi::CallbackInfo& info);
 Napi::Value CopyBox(const Napi::CallbackInfo& info);
@@ -35,5 +37,7 @@ Napi::Value DepthwiseConv2dBackpropFilter(const Napi::CallbackInfo& info);
 Napi::Value JpegLibrary(const Napi::CallbackInfo& info);
 Napi::Value JpegDecode(const Napi::CallbackInfo& info);
 Napi::Value JpegDecodeBatch(const Napi::CallbackInfo& info);
+Napi::Value ResidualBlockForward(const Napi::CallbackInfo& info);
+Napi::Value ResidualBlockBackward(const Napi::CallbackInfo& info);
 
 }  // namespace topofr

@@ -1,6 +1,7 @@
 // binaryOp(op, a, aKind, b, bKind, out, rows, cols) behind the native Add/Sub/Multiply/RealDiv
 // (src/tf/kernels/elementwise.ts): op 'add' | 'sub' | 'mul' | 'div'; kinds 'full' (rows·cols
-// values), 'row' (cols values, repeated per row), 'scalar' (1 value). Lengths are checked here.
+// values), 'row' (cols values, repeated per row), 'column' (rows values, one per row), 'scalar'
+// (1 value). Lengths are checked here.
 #include <string>
 
 #include "../core/elementwise.h"
@@ -28,12 +29,29 @@ Operand kind_arg(const Napi::CallbackInfo& info, size_t index, const char* name)
   const std::string s = string_arg(info, index, name);
   if (s == "full") return Operand::Full;
   if (s == "row") return Operand::Row;
+  if (s == "column") return Operand::Column;
   if (s == "scalar") return Operand::Scalar;
-  bad_value(std::string("unknown ") + name + " '" + s + "': use 'full', 'row' or 'scalar'");
+  bad_value(std::string("unknown ") + name + " '" + s + "': use 'full', 'row', 'column' or 'scalar'");
 }
 
 uint64_t operand_length(Operand kind, int64_t rows, int64_t cols) {
-  return kind == Operand::Full ? checked_product({rows, cols}) : kind == Operand::Row ? uint64_t(cols) : 1;
+  switch (kind) {
+    case Operand::Full: return checked_product({rows, cols});
+    case Operand::Row: return uint64_t(cols);
+    case Operand::Column: return uint64_t(rows);
+    case Operand::Scalar: return 1;
+  }
+  return 0;
+}
+
+std::string operand_shape(Operand kind, int64_t rows, int64_t cols) {
+  switch (kind) {
+    case Operand::Full: return shape_string({rows, cols});
+    case Operand::Row: return shape_string({cols});
+    case Operand::Column: return shape_string({rows, 1});
+    case Operand::Scalar: return "[]";
+  }
+  return "";
 }
 
 }  // namespace
@@ -47,10 +65,9 @@ Napi::Value BinaryOpEntry(const Napi::CallbackInfo& info) {
     const Operand ak = kind_arg(info, 2, "aKind"), bk = kind_arg(info, 4, "bKind");
     constexpr int64_t kMax = int64_t(1) << 40;
     const int64_t rows = integer_arg(info, 6, "rows", 0, kMax), cols = integer_arg(info, 7, "cols", 1, kMax);
-    const std::string shape = shape_string({rows, cols});
-    expect_length(a, operand_length(ak, rows, cols), "a", ak == Operand::Full ? shape : ak == Operand::Row ? shape_string({cols}) : "[]");
-    expect_length(b, operand_length(bk, rows, cols), "b", bk == Operand::Full ? shape : bk == Operand::Row ? shape_string({cols}) : "[]");
-    expect_length(out, checked_product({rows, cols}), "out", shape);
+    expect_length(a, operand_length(ak, rows, cols), "a", operand_shape(ak, rows, cols));
+    expect_length(b, operand_length(bk, rows, cols), "b", operand_shape(bk, rows, cols));
+    expect_length(out, checked_product({rows, cols}), "out", shape_string({rows, cols}));
     binary_op(op, rows, cols, a.data, ak, b.data, bk, out.data);
   });
 }

@@ -1,9 +1,13 @@
 #include "conv.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <string>
 #include <vector>
 
+#include "conv_kernel.h"
 #include "sgemm.h"
 #include "thread_pool.h"
 
@@ -85,6 +89,114 @@ void for_each_im2col_band(const ConvGeometry& g, const float* x, Band&& band) {
   }
 }
 
+// --- direct kernels (conv_kernel.h) for layers with few channels ---
+
+struct DirectKernels {
+  void (*rows)(const gemm_isa::DirectConv&, const float*, float*, int64_t, int64_t);
+  void (*filter)(const gemm_isa::DirectConv&, const float*, float*, int64_t, int64_t);
+  int64_t width;  // floats per vector: channel counts must be a multiple
+};
+
+// The instruction set the builtin GEMM dispatched to, for the direct kernels too;
+// TOPOFR_CONV_ISA=sse2|avx2 caps it (tests cover every width on one machine that way).
+const DirectKernels& direct_kernels() {
+  static const DirectKernels chosen = [] {
+    const std::string isa = builtin_isa();
+    const char* env = std::getenv("TOPOFR_CONV_ISA");
+    const std::string cap = env ? env : "";
+    if (isa == "avx512" && cap != "avx2" && cap != "sse2")
+      return DirectKernels{gemm_isa::direct_conv_rows_avx512, gemm_isa::direct_conv_filter_avx512, 16};
+    if ((isa == "avx512" || isa == "avx2") && cap != "sse2")
+      return DirectKernels{gemm_isa::direct_conv_rows_avx2, gemm_isa::direct_conv_filter_avx2, 8};
+    return DirectKernels{gemm_isa::direct_conv_rows_sse2, gemm_isa::direct_conv_filter_sse2, 4};
+  }();
+  return chosen;
+}
+
+// Whether the direct kernels take a convolution whose vectorised channels (the output's for the
+// forward and the filter gradient, the input's for the input gradient) number `channels`: a
+// multiple of the vector width, and few enough that im2col + GEMM would mostly move data.
+// TOPOFR_CONV=direct takes the direct kernels wherever the channel count is a multiple of the
+// vector width, TOPOFR_CONV=im2col never (tests cover both paths that way); unset, the thresholds.
+bool direct_fits(int64_t channels, int64_t max_channels) {
+  static const std::string forced = [] {
+    const char* env = std::getenv("TOPOFR_CONV");
+    return std::string(env ? env : "");
+  }();
+  if (forced == "im2col" || channels <= 0 || channels % direct_kernels().width != 0) return false;
+  return forced == "direct" || channels <= max_channels;
+}
+
+// x zero-padded for the direct kernels: pad_top/pad_left zeros before, and as many rows and
+// columns after as the kernels read (whole tiles of kDirectTile pixels per output row), cropped
+// where the input reaches further than any read.
+struct PaddedInput {
+  std::unique_ptr<float[]> data;
+  std::vector<int64_t> offsets;
+  gemm_isa::DirectConv conv;
+};
+
+PaddedInput pad_for_direct(const ConvGeometry& g, const float* x) {
+  const int64_t c = g.in_c;
+  const int64_t tiles = (g.out_w + gemm_isa::kDirectTile - 1) / gemm_isa::kDirectTile;
+  const int64_t hp = (g.out_h - 1) * g.stride_h + (g.k_h - 1) * g.dil_h + 1;
+  const int64_t wp = (tiles * gemm_isa::kDirectTile - 1) * g.stride_w + (g.k_w - 1) * g.dil_w + 1;
+  PaddedInput p;
+  p.data.reset(new float[size_t(g.batch * hp * wp * c)]);
+  float* data = p.data.get();
+  parallel_for(g.batch * hp, [&](int64_t t) {
+    const int64_t n = t / hp, r = t % hp, ih = r - g.pad_top;
+    float* dst = data + t * wp * c;
+    if (ih < 0 || ih >= g.in_h) {
+      std::fill(dst, dst + wp * c, 0.0f);
+      return;
+    }
+    const int64_t first = std::min(g.pad_left, wp), last = std::min(wp, g.pad_left + g.in_w);  // [first, last) from x
+    std::fill(dst, dst + first * c, 0.0f);
+    if (last > first) std::memcpy(dst + first * c, x + ((n * g.in_h + ih) * g.in_w) * c, size_t((last - first) * c) * sizeof(float));
+    std::fill(dst + std::max(first, last) * c, dst + wp * c, 0.0f);
+  });
+  for (int64_t i = 0; i < g.k_h; ++i)
+    for (int64_t j = 0; j < g.k_w; ++j)
+      for (int64_t ch = 0; ch < c; ++ch) p.offsets.push_back((i * g.dil_h * wp + j * g.dil_w) * c + ch);
+  p.conv = {data, hp, wp, c, g.batch, g.out_h, g.out_w, g.stride_h, g.stride_w, p.offsets.data(), patch_size(g), g.out_c};
+  return p;
+}
+
+void direct_forward(const ConvGeometry& g, const float* x, const float* filter, float* y) {
+  const PaddedInput p = pad_for_direct(g, x);
+  parallel_for(g.batch * g.out_h, [&](int64_t row) { direct_kernels().rows(p.conv, filter, y, row, row + 1); });
+}
+
+void direct_backprop_filter(const ConvGeometry& g, const float* x, const float* dy, float* dfilter) {
+  const PaddedInput p = pad_for_direct(g, x);
+  const int64_t k = patch_size(g), step = gemm_isa::kDirectTile;
+  parallel_for((k + step - 1) / step, [&](int64_t t) {
+    direct_kernels().filter(p.conv, dy, dfilter, t * step, std::min(k, (t + 1) * step));
+  });
+}
+
+// The input gradient of a stride-1, undilated convolution is a forward convolution of dy, padded
+// by k − 1 − pad, with the filter flipped and its channel axes swapped.
+bool direct_backprop_input_fits(const ConvGeometry& g) {
+  return g.stride_h == 1 && g.stride_w == 1 && g.dil_h == 1 && g.dil_w == 1 && g.pad_top < g.k_h && g.pad_left < g.k_w &&
+         direct_fits(g.in_c, kDirectMaxChannels);
+}
+
+void direct_backprop_input(const ConvGeometry& g, const float* dy, const float* filter, float* dx) {
+  const int64_t co = g.out_c, ci = g.in_c;
+  std::vector<float> flipped(size_t(g.k_h * g.k_w * co * ci));
+  for (int64_t i = 0; i < g.k_h; ++i)
+    for (int64_t j = 0; j < g.k_w; ++j)
+      for (int64_t o = 0; o < co; ++o)
+        for (int64_t c = 0; c < ci; ++c)
+          flipped[size_t(((i * g.k_w + j) * co + o) * ci + c)] =
+              filter[(((g.k_h - 1 - i) * g.k_w + (g.k_w - 1 - j)) * ci + c) * co + o];
+  const ConvGeometry t{g.batch, g.out_h, g.out_w, co, g.in_h, g.in_w, ci, g.k_h, g.k_w, 1, 1, 1, 1,
+                       g.k_h - 1 - g.pad_top, g.k_w - 1 - g.pad_left};
+  direct_forward(t, dy, flipped.data(), dx);
+}
+
 }  // namespace
 
 void conv2d_forward(const ConvGeometry& g, const float* x, const float* filter, float* y) {
@@ -97,6 +209,7 @@ void conv2d_forward(const ConvGeometry& g, const float* x, const float* filter, 
     sgemm(false, false, total_rows * g.out_w, g.out_c, K, 1.0f, x, K, filter, g.out_c, 0.0f, y, g.out_c);
     return;
   }
+  if (direct_fits(g.out_c, kDirectMaxChannels)) return direct_forward(g, x, filter, y);
   for_each_im2col_band(g, x, [&](const float* col, int64_t r0, int64_t m) {
     sgemm(false, false, m, g.out_c, K, 1.0f, col, K, filter, g.out_c, 0.0f, y + r0 * g.out_w * g.out_c,
           g.out_c);
@@ -113,6 +226,7 @@ void conv2d_backprop_filter(const ConvGeometry& g, const float* x, const float* 
     sgemm(true, false, K, g.out_c, total_rows * g.out_w, 1.0f, x, K, dy, g.out_c, 0.0f, dfilter, g.out_c);
     return;
   }
+  if (direct_fits(g.out_c, kDirectMaxFilterChannels)) return direct_backprop_filter(g, x, dy, dfilter);
   for_each_im2col_band(g, x, [&](const float* col, int64_t r0, int64_t m) {
     // dW [K, out_c] (+)= colᵀ [K, m] · dy_band [m, out_c]
     sgemm(true, false, K, g.out_c, m, 1.0f, col, K, dy + r0 * g.out_w * g.out_c, g.out_c,
@@ -131,6 +245,7 @@ void conv2d_backprop_input(const ConvGeometry& g, const float* dy, const float* 
     sgemm(false, true, g.batch * g.out_h * g.out_w, c, g.out_c, 1.0f, dy, g.out_c, filter, g.out_c, 0.0f, dx, c);
     return;
   }
+  if (direct_backprop_input_fits(g)) return direct_backprop_input(g, dy, filter, dx);
   // Bands of whole images: dcol [images·out_h·out_w, K] = dy · Wᵀ, then a gather (col2im) that
   // writes every dx element once, so input rows are independent and run in parallel.
   const int64_t per_image = std::max<int64_t>(1, g.out_h * g.out_w * K);

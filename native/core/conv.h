@@ -24,6 +24,13 @@ struct ConvGeometry {
 };
 
 constexpr int64_t kColBudgetFloats = int64_t(2) << 20;  // 8 MiB of im2col buffer (measured best: L3 is 32 MiB)
+// Layers with few channels (a multiple of the SIMD width, at most these many) run on the direct
+// kernels of conv_kernel.h instead of im2col + GEMM: the forward and the input gradient with at most
+// kDirectMaxChannels output (input) channels, the filter gradient with at most
+// kDirectMaxFilterChannels output channels. Measured on AVX-512, one thread (bench/RESULTS.md): at
+// 16 channels direct is 1.5× faster in every pass, at 32 only in the filter gradient, at 64 even.
+constexpr int64_t kDirectMaxChannels = 16;
+constexpr int64_t kDirectMaxFilterChannels = 32;
 
 // y = conv2d(x, filter). y is overwritten.
 void conv2d_forward(const ConvGeometry& g, const float* x, const float* filter, float* y);

@@ -13,6 +13,7 @@ template <Operand K>
 inline float load(const float* p, int64_t r, int64_t c, int64_t cols) {
   if constexpr (K == Operand::Full) return p[r * cols + c];
   else if constexpr (K == Operand::Row) return p[c];
+  else if constexpr (K == Operand::Column) return p[r];
   else return p[0];
 }
 
@@ -42,6 +43,7 @@ void dispatch_b(Operand b_kind, int64_t rows, int64_t cols, const float* a, cons
   switch (b_kind) {
     case Operand::Full: return run<Op, A, Operand::Full>(rows, cols, a, b, out);
     case Operand::Row: return run<Op, A, Operand::Row>(rows, cols, a, b, out);
+    case Operand::Column: return run<Op, A, Operand::Column>(rows, cols, a, b, out);
     case Operand::Scalar: return run<Op, A, Operand::Scalar>(rows, cols, a, b, out);
   }
 }
@@ -51,6 +53,7 @@ void dispatch_a(Operand a_kind, Operand b_kind, int64_t rows, int64_t cols, cons
   switch (a_kind) {
     case Operand::Full: return dispatch_b<Op, Operand::Full>(b_kind, rows, cols, a, b, out);
     case Operand::Row: return dispatch_b<Op, Operand::Row>(b_kind, rows, cols, a, b, out);
+    case Operand::Column: return dispatch_b<Op, Operand::Column>(b_kind, rows, cols, a, b, out);
     case Operand::Scalar: return dispatch_b<Op, Operand::Scalar>(b_kind, rows, cols, a, b, out);
   }
 }

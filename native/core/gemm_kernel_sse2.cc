@@ -1,5 +1,6 @@
-// The builtin GEMM for baseline x86-64 (SSE2, no FMA: the chain is a rounded multiply, then a
-// rounded add). Compiled without extra flags, so it runs on every x86-64 CPU.
+// The builtin GEMM and direct convolution kernels for baseline x86-64 (SSE2, no FMA: the chain is
+// a rounded multiply, then a rounded add). Compiled without extra flags: runs on every x86-64 CPU.
+#include "conv_kernel.h"
 #include "gemm_kernel.h"
 
 namespace topofr {
@@ -19,6 +20,14 @@ void sgemm_sse2(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, flo
                 const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
                 int64_t ldc) {
   Gemm<Sse2>::run(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+void direct_conv_rows_sse2(const DirectConv& d, const float* w, float* y, int64_t row0, int64_t row1) {
+  DirectConvKernel<Sse2>::rows(d, w, y, row0, row1);
+}
+
+void direct_conv_filter_sse2(const DirectConv& d, const float* dy, float* dw, int64_t l0, int64_t l1) {
+  DirectConvKernel<Sse2>::filter(d, dy, dw, l0, l1);
 }
 
 }  // namespace gemm_isa

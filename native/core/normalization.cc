@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <vector>
 
 #include "thread_pool.h"
@@ -30,17 +31,11 @@ std::vector<double> channel_sums(int64_t rows, int64_t channels, int terms, cons
   return total;
 }
 
-// out[r, c] = a[c]·in[r, c] + b[c] over all rows, in parallel.
-void affine_rows(int64_t rows, int64_t channels, const float* in, const float* a, const float* b, float* out) {
+// Runs row_op(first_row, end_row) over all rows in parallel chunks.
+template <class RowOp>
+void for_row_chunks(int64_t rows, int64_t channels, const RowOp& row_op) {
   const int64_t step = chunk_rows(channels);
-  parallel_for((rows + step - 1) / step, [&](int64_t k) {
-    const int64_t end = std::min(rows, (k + 1) * step);
-    for (int64_t r = k * step; r < end; r++) {
-      const float* src = in + r * channels;
-      float* dst = out + r * channels;
-      for (int64_t c = 0; c < channels; c++) dst[c] = a[c] * src[c] + b[c];
-    }
-  });
+  parallel_for((rows + step - 1) / step, [&](int64_t k) { row_op(k * step, std::min(rows, (k + 1) * step)); });
 }
 
 // PReLU is written as arithmetic (max/min, a 0/1 mask), not `x > 0 ? … : …`: GCC turns the
@@ -51,12 +46,14 @@ inline float positive_mask(float x) { return float(x > 0.0f); }
 
 }  // namespace
 
-void batch_norm_training_forward(int64_t rows, int64_t channels, const float* x, const float* gamma,
-                                 const float* beta, float eps, float* y, float* mean, float* variance) {
+void batch_norm_statistics(int64_t rows, int64_t channels, const float* x, const float* gamma, const float* beta,
+                           float eps, float* mean, float* variance, float* scale, float* shift) {
   if (channels <= 0) return;
   if (rows <= 0) {  // tf.moments of an empty tensor: NaN
     std::fill(mean, mean + channels, NAN);
     std::fill(variance, variance + channels, NAN);
+    std::fill(scale, scale + channels, NAN);
+    std::fill(shift, shift + channels, NAN);
     return;
   }
   // Shifted sums (shift = the first row) keep Σ(x−s)² − (Σ(x−s))²/n accurate when |mean| ≫ std.
@@ -72,7 +69,6 @@ void batch_norm_training_forward(int64_t rows, int64_t channels, const float* x,
       }
     }
   });
-  std::vector<float> scale(static_cast<size_t>(channels)), shift(static_cast<size_t>(channels));
   const double n = double(rows);
   for (int64_t c = 0; c < channels; c++) {
     const double s = sums[size_t(c)], q = sums[size_t(channels + c)];
@@ -81,10 +77,52 @@ void batch_norm_training_forward(int64_t rows, int64_t channels, const float* x,
     mean[c] = float(m);
     variance[c] = float(v);
     const double a = (gamma ? double(gamma[c]) : 1.0) / std::sqrt(v + double(eps));
-    scale[size_t(c)] = float(a);
-    shift[size_t(c)] = float((beta ? double(beta[c]) : 0.0) - m * a);
+    scale[c] = float(a);
+    shift[c] = float((beta ? double(beta[c]) : 0.0) - m * a);
   }
-  affine_rows(rows, channels, x, scale.data(), shift.data(), y);
+}
+
+void channel_affine(int64_t rows, int64_t channels, const float* x, const float* scale, const float* shift, float* y) {
+  for_row_chunks(rows, channels, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      const float* src = x + r * channels;
+      float* dst = y + r * channels;
+      for (int64_t c = 0; c < channels; c++) dst[c] = scale[c] * src[c] + shift[c];
+    }
+  });
+}
+
+void channel_affine_prelu(int64_t rows, int64_t channels, const float* x, const float* scale, const float* shift,
+                          const float* alpha, float* y) {
+  for_row_chunks(rows, channels, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      const float* src = x + r * channels;
+      float* dst = y + r * channels;
+      for (int64_t c = 0; c < channels; c++) dst[c] = prelu(scale[c] * src[c] + shift[c], alpha[c]);
+    }
+  });
+}
+
+void channel_affine_add(int64_t rows, int64_t channels, const float* x, const float* scale, const float* shift,
+                        float* y) {
+  for_row_chunks(rows, channels, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      const float* src = x + r * channels;
+      float* dst = y + r * channels;
+      for (int64_t c = 0; c < channels; c++) {
+        const float t = scale[c] * src[c] + shift[c];  // rounded to float first, as a stored activation is
+        dst[c] += t;
+      }
+    }
+  });
+}
+
+void batch_norm_training_forward(int64_t rows, int64_t channels, const float* x, const float* gamma,
+                                 const float* beta, float eps, float* y, float* mean, float* variance) {
+  if (channels <= 0) return;
+  std::vector<float> scale(static_cast<size_t>(channels)), shift(static_cast<size_t>(channels));
+  batch_norm_statistics(rows, channels, x, gamma, beta, eps, mean, variance, scale.data(), shift.data());
+  if (rows > 0) channel_affine(rows, channels, x, scale.data(), shift.data(), y);
 }
 
 void batch_norm_training_backward(int64_t rows, int64_t channels, const float* x, const float* mean,
@@ -120,16 +158,33 @@ void batch_norm_training_backward(int64_t rows, int64_t channels, const float* x
     bx[size_t(c)] = float(xc);
     c0[size_t(c)] = float(-k * sdy / n - xc * double(mean[c]));
   }
-  const int64_t step = chunk_rows(channels);
-  parallel_for((rows + step - 1) / step, [&](int64_t k) {
-    const int64_t end = std::min(rows, (k + 1) * step);
-    for (int64_t r = k * step; r < end; r++) {
+  for_row_chunks(rows, channels, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
       const float* xr = x + r * channels;
       const float* gr = dy + r * channels;
       float* out = dx + r * channels;
       for (int64_t c = 0; c < channels; c++) out[c] = a[size_t(c)] * gr[c] + bx[size_t(c)] * xr[c] + c0[size_t(c)];
     }
   });
+}
+
+void batch_norm_prelu_forward(int64_t rows, int64_t channels, const float* x, const float* gamma, const float* beta,
+                              float eps, const float* alpha, float* y, float* stats) {
+  if (channels <= 0) return;
+  float *mean = stats, *variance = stats + channels, *scale = stats + 2 * channels, *shift = stats + 3 * channels;
+  batch_norm_statistics(rows, channels, x, gamma, beta, eps, mean, variance, scale, shift);
+  if (rows > 0) channel_affine_prelu(rows, channels, x, scale, shift, alpha, y);
+}
+
+void batch_norm_prelu_backward(int64_t rows, int64_t channels, const float* x, const float* stats, const float* gamma,
+                               float eps, const float* alpha, const float* dy, float* dx, float* dgamma, float* dbeta,
+                               float* dalpha) {
+  if (channels <= 0) return;
+  const float *mean = stats, *variance = stats + channels, *scale = stats + 2 * channels, *shift = stats + 3 * channels;
+  std::unique_ptr<float[]> t(new float[size_t(std::max<int64_t>(rows, 0) * channels)]);  // BN's output, recomputed
+  channel_affine(rows, channels, x, scale, shift, t.get());
+  prelu_backward(rows, channels, t.get(), alpha, dy, dx, dalpha);
+  batch_norm_training_backward(rows, channels, x, mean, variance, gamma, eps, dx, dx, dgamma, dbeta);
 }
 
 void prelu_forward(int64_t rows, int64_t channels, const float* x, const float* alpha, float* y) {
@@ -148,13 +203,13 @@ void prelu_backward(int64_t rows, int64_t channels, const float* x, const float*
                     float* dalpha) {
   const std::vector<double> sums = channel_sums(rows, channels, 1, [&](int64_t r0, int64_t r1, double* acc) {
     for (int64_t r = r0; r < r1; r++) {
-      const float* __restrict xr = x + r * channels;
-      const float* __restrict gr = dy + r * channels;
-      float* __restrict out = dx + r * channels;
+      const float* xr = x + r * channels;
+      const float* gr = dy + r * channels;  // dx may be dy: each element is read before it is written
+      float* out = dx + r * channels;
       for (int64_t c = 0; c < channels; c++) {
-        const float p = positive_mask(xr[c]);
-        out[c] = gr[c] * (p + (1.0f - p) * alpha[c]);
-        acc[c] += double((1.0f - p) * gr[c]) * double(xr[c]);
+        const float p = positive_mask(xr[c]), g = gr[c];
+        out[c] = g * (p + (1.0f - p) * alpha[c]);
+        acc[c] += double((1.0f - p) * g) * double(xr[c]);
       }
     }
   });

@@ -32,6 +32,7 @@ import { TopofrError, TopofrRangeError } from '../errors.js';
 import { batchNormalization } from '../tf/batch-norm-layer.js';
 import { describeValue, optionsArg } from '../util/check.js';
 import { printable } from '../util/printable.js';
+import { IResNetModel } from './iresnet-training.js';
 
 export type IResNetDepth = 18 | 34 | 50 | 100 | 200;
 
@@ -175,7 +176,8 @@ export function iresnet(given: IResNetOptions): tf.LayersModel {
     .apply(x) as tf.SymbolicTensor;
   x = bn(x, 'features');
 
-  const model = tf.model({ inputs: input, outputs: x, name: options.name ?? `iresnet${depth}` });
+  // A tf.LayersModel in all but the training forward, which fuses each residual block (iresnet-training.ts).
+  const model = new IResNetModel({ inputs: input, outputs: x, name: options.name ?? `iresnet${depth}` });
   freezeEmbeddingScale(model);
   return model;
 }

@@ -43,16 +43,26 @@ export class FusedBatchNormalization extends TfjsBatchNormalization {
       const gamma = self.gamma ? (self.gamma.read() as tf.Tensor1D) : tf.ones([channels]) as tf.Tensor1D;
       const beta = self.beta ? (self.beta.read() as tf.Tensor1D) : tf.zeros([channels]) as tf.Tensor1D;
       const [y, mean, variance] = batchNormTraining(x!, gamma, beta, self.epsilon);
-      // tfjs-layers' moving-average update, verbatim: v ← v − (v − value)·(1 − momentum).
-      const decay = 1 - self.momentum;
-      for (const [variable, value] of [[self.movingMean, mean], [self.movingVariance, variance]] as const) {
-        tf.tidy(() => {
-          const orig = variable.read();
-          variable.write(tf.sub(orig, tf.mul(tf.sub(orig, value), decay)));
-        });
-      }
+      updateMovingStatistics(self, mean.dataSync() as Float32Array, variance.dataSync() as Float32Array);
       return y;
     });
+  }
+}
+
+/**
+ * tfjs-layers' moving-average update, v ← v − (v − value)·(1 − momentum), for the layer's moving
+ * mean and variance, computed in JS instead of with tensor ops: the same float32 roundings as
+ * tfjs's kernels (each op's result rounded to float32, the decay a float32 scalar), so bitwise the
+ * same statistics, but no kernel calls and nothing on a gradient tape (6 ops per layer and step).
+ */
+export function updateMovingStatistics(layer: tf.layers.Layer | BatchNormalizationState, mean: Float32Array, variance: Float32Array): void {
+  const self = layer as unknown as BatchNormalizationState;
+  const decay = Math.fround(1 - self.momentum);
+  for (const [variable, value] of [[self.movingMean, mean], [self.movingVariance, variance]] as const) {
+    const orig = variable.read().dataSync() as Float32Array;
+    const next = new Float32Array(orig.length);
+    for (let i = 0; i < orig.length; i++) next[i] = orig[i]! - Math.fround(Math.fround(orig[i]! - value[i]!) * decay);
+    tf.tidy(() => variable.write(tf.tensor(next, variable.read().shape)));
   }
 }
 

@@ -6,18 +6,23 @@
 // * overrides of stock kernels (kernels/conv.ts, depthwise.ts, copy.ts, elementwise.ts,
 //   normalization.ts): the native function runs when it handles the arguments, the original
 //   kernel otherwise;
-// * topofr's own kernels and their gradients (fused batch norm, PReLU gradient);
+// * topofr's own kernels and their gradients (fused batch norm, PReLU gradient, the fused IResNet
+//   residual block);
 // * gradient overrides (Prelu), which fall back to the original gradient off the cpu backend;
 // plus the serialization entry 'BatchNormalization', pointed at the fused layer class so that
-// models loaded from disk get the fused training path too, and (by default) glibc's allocator set
-// to reuse freed memory (native/addon/allocator_binding.cc says why and what it costs).
+// models loaded from disk get the fused training path too, (by default) glibc's allocator set
+// to reuse freed memory (native/addon/allocator_binding.cc says why and what it costs), and (by
+// default) the engine's backpropagation replaced by one that frees memory as it goes
+// (lean-backprop.ts: same gradients, about half the peak memory of a training step).
 import * as tf from '@tensorflow/tfjs';
 import { native } from '../native.js';
 import { FusedBatchNormalization, TfjsBatchNormalization } from './batch-norm-layer.js';
+import { installLeanBackprop, uninstallLeanBackprop } from './lean-backprop.js';
 import { CONV_OVERRIDES } from './kernels/conv.js';
 import { COPY_OVERRIDES } from './kernels/copy.js';
 import { DEPTHWISE_OVERRIDES } from './kernels/depthwise.js';
 import { ELEMENTWISE_OVERRIDES } from './kernels/elementwise.js';
+import { RESIDUAL_BLOCK_KERNELS } from './kernels/residual-block.js';
 import { BACKEND, type CpuBackend, type KernelArgs, type Override } from './kernels/cpu.js';
 import {
   NORMALIZATION_GRADIENT_OVERRIDES,
@@ -37,8 +42,9 @@ const OVERRIDES: Record<string, Override> = {
 
 /** The stock cpu kernels that get a native override. */
 export const NATIVE_KERNEL_NAMES: readonly string[] = Object.keys(OVERRIDES);
+const TOPOFR_KERNELS = [...NORMALIZATION_KERNELS, ...RESIDUAL_BLOCK_KERNELS];
 /** topofr's own cpu kernels. */
-export const TOPOFR_KERNEL_NAMES: readonly string[] = NORMALIZATION_KERNELS.map((k) => k.kernelName);
+export const TOPOFR_KERNEL_NAMES: readonly string[] = TOPOFR_KERNELS.map((k) => k.kernelName);
 
 const originals = new Map<string, tf.KernelConfig>();
 const originalGradients = new Map<string, tf.GradConfig>();
@@ -59,6 +65,14 @@ export interface NativeKernelOptions {
    * Default true; unregisterNativeKernels() restores glibc's defaults.
    */
   retainFreedMemory?: boolean;
+  /**
+   * Replace the engine's backpropagation (what tf.grads, tf.variableGrads and optimizer.minimize
+   * use, on every backend) with one that disposes each tape node's saved tensors and its outputs'
+   * gradients as soon as the node is done: the same gradients, summed in the same order, at about
+   * half the peak memory of a training step (src/tf/lean-backprop.ts). Default true;
+   * unregisterNativeKernels() restores tfjs's own.
+   */
+  leanBackprop?: boolean;
 }
 
 /**
@@ -70,6 +84,7 @@ export function registerNativeKernels(given: NativeKernelOptions = {}): void {
   if (registered) return;
   const addon = native();
   addon.retainFreedMemory(options.retainFreedMemory !== false);
+  if (options.leanBackprop ?? true) installLeanBackprop();
   for (const [name, override] of Object.entries(OVERRIDES)) {
     const original = tf.getKernel(name, BACKEND);
     if (!original) continue;
@@ -79,7 +94,7 @@ export function registerNativeKernels(given: NativeKernelOptions = {}): void {
     tf.registerKernel({ ...original, kernelFunc });
     originals.set(name, original);
   }
-  for (const k of NORMALIZATION_KERNELS) tf.registerKernel({ ...k, backendName: BACKEND, kernelFunc: k.kernelFunc as tf.KernelFunc });
+  for (const k of TOPOFR_KERNELS) tf.registerKernel({ ...k, backendName: BACKEND, kernelFunc: k.kernelFunc as tf.KernelFunc });
   for (const g of NORMALIZATION_GRADIENTS) tf.registerGradient(g);
   for (const [name, wrap] of Object.entries(NORMALIZATION_GRADIENT_OVERRIDES)) {
     const original = tf.getGradient(name);
@@ -95,12 +110,13 @@ export function registerNativeKernels(given: NativeKernelOptions = {}): void {
 export function unregisterNativeKernels(): void {
   if (!registered) return;
   native().retainFreedMemory(false);
+  uninstallLeanBackprop();
   for (const [name, original] of originals) {
     if (tf.getKernel(name, BACKEND)) tf.unregisterKernel(name, BACKEND);
     tf.registerKernel(original);
   }
   originals.clear();
-  for (const k of NORMALIZATION_KERNELS) tf.unregisterKernel(k.kernelName, BACKEND);
+  for (const k of TOPOFR_KERNELS) tf.unregisterKernel(k.kernelName, BACKEND);
   for (const g of NORMALIZATION_GRADIENTS) tf.unregisterGradient(g.kernelName);
   for (const [, original] of originalGradients) tf.registerGradient(original);
   originalGradients.clear();

@@ -116,8 +116,14 @@ export const trainFamily: CaseFamily = {
       fields.torch_img_per_s = round(imgPerS(t.batch, torch.median_ms), 2);
       fields.torch_ratio = round(ratio, 3);
       if (torch.facts?.loss !== undefined) fields.torch_loss = round(torch.facts.loss, 4);
+      // Peak RSS side by side: each process's own high-water mark (ours includes Node's ≈ 50 MB).
+      if (torch.peak_rss_mb !== undefined) {
+        fields.torch_peak_rss_mb = round(torch.peak_rss_mb, 1);
+        fields.rss_ratio = round(report.peak_rss_mb / torch.peak_rss_mb, 3);
+      }
       const verdict = ratio >= 1 ? `${ratio.toFixed(2)}× faster` : `${(1 / ratio).toFixed(2)}× slower`;
       notes.push(`PyTorch ${fields.torch_img_per_s.toFixed(2)} img/s, ${torch.median_ms.toFixed(0)} ms/step: ours ${verdict}`);
+      if (torch.peak_rss_mb !== undefined) notes.push(`peak RSS ${report.peak_rss_mb.toFixed(0)} MB vs PyTorch's ${torch.peak_rss_mb.toFixed(0)} MB`);
       // Same model and same cores, or the ratio means little: say so when either differs.
       const theirs = torch.facts?.params_m;
       const ours = report.facts.params_m;

@@ -4,7 +4,7 @@
 // 15 geometry integers, and returning null (the original kernel) for what the family cannot express.
 import type * as tf from '@tensorflow/tfjs';
 import { native, type NativeAddon } from '../../native.js';
-import { f32, sameShape, size, type CpuBackend, type KernelArgs, type Override, type Shape } from './cpu.js';
+import { f32, outputArray, sameShape, size, type CpuBackend, type KernelArgs, type Override, type Shape } from './cpu.js';
 import { biasActivation, canFuse } from './fusion.js';
 
 type NativeConv = (a: Float32Array, b: Float32Array, out: Float32Array, ...geometry: number[]) => void;
@@ -37,7 +37,7 @@ function forward(family: ConvFamily, args: KernelArgs, backend: CpuBackend): { i
   if (!xv || !fv) return null;
   const p = plan(family, x!.shape, filter!.shape, attrs, attrs.dilations);
   if (!p) return null;
-  const y = new Float32Array(size(p.info.outShape));
+  const y = outputArray(size(p.info.outShape));
   call(family.kernels.forward)(xv, fv, y, ...p.geometry);
   return { info: p.info, y };
 }
@@ -57,7 +57,7 @@ export function convOverrides(family: ConvFamily, names: { forward: string; back
     if (!dyv || !fv || !Array.isArray(inputShape)) return null;
     const p = plan(family, inputShape, filter!.shape, attrs, family.backpropDilations(attrs));
     if (!p || !sameShape(p.info.outShape, dy!.shape)) return null;
-    const dx = new Float32Array(size(inputShape));
+    const dx = outputArray(size(inputShape));
     call(family.kernels.backpropInput)(dyv, fv, dx, ...p.geometry);
     return backend.makeTensorInfo(inputShape, 'float32', dx);
   };
@@ -69,7 +69,7 @@ export function convOverrides(family: ConvFamily, names: { forward: string; back
     if (!xv || !dyv || !Array.isArray(filterShape)) return null;
     const p = plan(family, x!.shape, filterShape, attrs, family.backpropDilations(attrs));
     if (!p || !sameShape(p.info.outShape, dy!.shape)) return null;
-    const dw = new Float32Array(size(filterShape));
+    const dw = outputArray(size(filterShape));
     call(family.kernels.backpropFilter)(xv, dyv, dw, ...p.geometry);
     return backend.makeTensorInfo(filterShape, 'float32', dw);
   };

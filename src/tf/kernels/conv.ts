@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { native } from '../../native.js';
 import { convOverrides, type ConvFamily } from './conv-family.js';
-import { f32, sameShape, size, type CpuBackend, type KernelArgs, type Override, type Shape } from './cpu.js';
+import { f32, outputArray, sameShape, size, type CpuBackend, type KernelArgs, type Override, type Shape } from './cpu.js';
 import { biasActivation, canFuse } from './fusion.js';
 
 const isNHWC = (dataFormat: unknown): boolean => dataFormat === undefined || dataFormat === 'NHWC';
@@ -63,7 +63,7 @@ function matmul(args: KernelArgs, backend: CpuBackend): { shape: Shape; c: Float
     try { outer = tf.broadcast_util.assertAndGetBroadcastShape(outerA, outerB); } catch { return null; }
   } else return null;
   const batch = Math.max(batchA, batchB);
-  const c = new Float32Array(batch * m * n);
+  const c = outputArray(batch * m * n);
   native().batchMatMul(av, bv, c, batch, m, n, ka, ta, tb, batchA === 1 && batch > 1, batchB === 1 && batch > 1);
   return { shape: [...outer, m, n], c };
 }

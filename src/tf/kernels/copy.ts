@@ -4,7 +4,7 @@
 // ~50 ms). Contiguous slices stay with tfjs, which returns a subarray copy already.
 import * as tf from '@tensorflow/tfjs';
 import { native } from '../../native.js';
-import { f32, size, type Override } from './cpu.js';
+import { f32, outputArray, size, type Override } from './cpu.js';
 
 const slice: Override = (args, backend) => {
   const { x } = args.inputs;
@@ -19,7 +19,7 @@ const slice: Override = (args, backend) => {
     return null;  // the original kernel reports bad parameters its own way
   }
   if (tf.slice_util.isSliceContinous(x.shape, begin, sliceSize)) return null;
-  const out = new Float32Array(size(sliceSize));
+  const out = outputArray(size(sliceSize));
   native().copyBox(xv, x.shape, begin, out, sliceSize, sliceSize.map(() => 0), sliceSize);
   return backend.makeTensorInfo(sliceSize, 'float32', out);
 };
@@ -46,7 +46,7 @@ const transpose: Override = (args, backend) => {
   if (!xv || !x || !Array.isArray(perm) || perm.length !== x.shape.length || xv.length === 0) return null;
   if ([...perm].sort((a, b) => a - b).some((p, i) => p !== i)) return null;  // the original kernel reports it
   const outShape = perm.map((p) => x.shape[p]!);
-  const out = new Float32Array(xv.length);
+  const out = outputArray(xv.length);
   native().permute(xv, x.shape, perm, out);
   return backend.makeTensorInfo(outShape, 'float32', out);
 };

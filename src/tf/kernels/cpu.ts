@@ -23,6 +23,21 @@ export const BACKEND = 'cpu';
 export const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 export const sameShape = (a: Shape, b: Shape): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
 
+/** Below this many floats an output is allocated zeroed (no measurable cost, and no pooled buffer). */
+const UNINITIALIZED_MIN_FLOATS = 1024;
+
+/**
+ * A fresh Float32Array for a native kernel's output, not zero-filled when large: glibc hands the
+ * memory of the last step's freed activations back (retainFreedMemory), and zeroing it is a full
+ * extra pass over every output. Only for outputs the kernel overwrites entirely. Its buffer is its
+ * own (allocUnsafeSlow: never the shared pool), exactly n floats long.
+ */
+export function outputArray(n: number): Float32Array {
+  if (n < UNINITIALIZED_MIN_FLOATS) return new Float32Array(n);
+  const bytes = Buffer.allocUnsafeSlow(n * 4);
+  return new Float32Array(bytes.buffer, bytes.byteOffset, n);
+}
+
 /** The float32 backing store of a cpu tensor, or null when it is anything else. */
 export function f32(backend: CpuBackend, t: tf.TensorInfo | undefined): Float32Array | null {
   if (!t || t.dtype !== 'float32') return null;
