@@ -1,11 +1,12 @@
-// `topofr ablation [--seeds N] [--rows a,b] [--config FILE] [settings…]`: the paper's Table 3 rows
-// on the synthetic benchmark, each over N seeds, then a Markdown table (stdout) of mean ± std.
-// Runs go to <outDir>/ablation/<row>-seed<k>/; the table and the raw results to <outDir>/ablation/.
+// `topofr ablation [--seeds N] [--rows a,b] [--alpha a,b] [--config FILE] [--name DIR] [settings…]`:
+// the paper's Table 3 rows on the synthetic benchmark, each over N seeds (rows with a topology term
+// once per --alpha value), then a Markdown table (stdout) of mean ± std. Runs go to
+// <outDir>/<name>/<row>-seed<k>/; the table and the raw results to <outDir>/<name>/ (name: ablation).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { quietTfjs } from '../tf/quiet.js';
-import { aggregate, ablationTable, TABLE3_ROWS, type RowResult } from '../train/ablation.js';
+import { aggregate, ablationTable, rowsAtAlphas, TABLE3_ROWS, type RowResult } from '../train/ablation.js';
 import { readConfigFile, resolveConfig, type TrainConfig } from '../train/config.js';
 import { finishRun } from '../train/finish.js';
 import { train } from '../train/trainer.js';
@@ -24,18 +25,21 @@ export function registerAblation(program: Command): void {
     .option('--rows <names>', `comma-separated row numbers 1–${TABLE3_ROWS.length} (default all)`)
     .option('--config <file>', 'base settings (YAML/JSON) for every run')
     .option('--epochs <n>', 'epochs per run', Number)
+    .option('--alpha <values>', 'comma-separated α values: each row with a topology term runs once per value')
     .option('--out-dir <dir>', 'parent folder of the runs', 'runs')
-    .action(async (flags: { seeds: number; rows?: string; config?: string; epochs?: number; outDir: string }) => {
+    .option('--name <dir>', 'folder of this ablation under --out-dir', 'ablation')
+    .action(async (flags: { seeds: number; rows?: string; config?: string; epochs?: number; alpha?: string; outDir: string; name: string }) => {
       quietTfjs();
       const picked = flags.rows ? flags.rows.split(',').map((s) => Number(s.trim())) : TABLE3_ROWS.map((_, i) => i + 1);
       if (picked.some((k) => !Number.isInteger(k) || k < 1 || k > TABLE3_ROWS.length))
         throw new InvalidArgumentError(`--rows takes numbers 1–${TABLE3_ROWS.length}`);
+      const alphas = flags.alpha?.split(',').map((a) => Number(a.trim()));
+      if (alphas?.some((a) => !(a > 0) || !Number.isFinite(a))) throw new InvalidArgumentError('--alpha takes numbers > 0, comma-separated');
       const base: Partial<TrainConfig> = flags.config ? readConfigFile(flags.config) : {};
-      const root = join(flags.outDir, 'ablation');
+      const root = join(flags.outDir, flags.name);
       mkdirSync(root, { recursive: true });
       const results: RowResult[] = [];
-      for (const k of picked) {
-        const row = TABLE3_ROWS[k - 1]!;
+      for (const row of rowsAtAlphas(picked.map((k) => TABLE3_ROWS[k - 1]!), alphas)) {
         const seeds = Array.from({ length: flags.seeds }, (_, s) => 2048 + s);
         const runs = [];
         for (const seed of seeds) {
@@ -48,6 +52,7 @@ export function registerAblation(program: Command): void {
           runs.push({ accuracy: summary.accuracy, tarAtFar: summary.tarAtFar });
         }
         results.push(aggregate(row.name, seeds, runs));
+        writeFileSync(join(root, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);  // so far
       }
       const table = ablationTable(results);
       writeFileSync(join(root, 'table.md'), `${table}\n`);

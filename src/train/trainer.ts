@@ -19,7 +19,7 @@ import type { TrainConfig } from './config.js';
 import { SgdMomentum } from './optimizer.js';
 import { polyLearningRate } from './schedule.js';
 import type { GumFit } from './gum.js';
-import { stepLoss, type StepParts } from './step.js';
+import { applyStep, type StepParts } from './step.js';
 
 export interface StepRecord extends StepParts {
   step: number;
@@ -108,7 +108,7 @@ export async function createSession(config: TrainConfig): Promise<TrainingSessio
   const data = syntheticFaceDataset({ trainIdentities: config.trainIdentities, testIdentities: config.testIdentities,
     samplesPerIdentity: config.samplesPerIdentity, imageSize: config.imageSize, hardness: config.hardness, seed: config.seed });
   const model = iresnet({ depth: config.depth, inputSize: config.imageSize, widthMultiplier: config.widthMultiplier,
-    embeddingSize: config.embeddingSize, seed: config.seed });
+    embeddingSize: config.embeddingSize, seed: config.seed, freezeEmbeddingScale: config.freezeEmbeddingScale });
   const centres = classCentres(config.trainIdentities, config.embeddingSize, config.seed);
   const variables = [...model.trainableWeights.map((w) => w.read() as tf.Variable), centres];
   const optimizer = new SgdMomentum(variables, { momentum: config.momentum, weightDecay: config.weightDecay, clipNorm: config.clipNorm });
@@ -122,13 +122,8 @@ export async function createSession(config: TrainConfig): Promise<TrainingSessio
       const ts = performance.now();
       const batch = batchAt(data.train, config, k, perEpoch);
       const lr = polyLearningRate(k, total, config.lr, warmup);
-      const parts: StepParts = { loss: NaN, cls: NaN, topo: NaN, omega: NaN, pi: NaN, perturbed: 0 };
-      const f = stepLoss(model, centres, { images: batch.images, labels: batch.labels, n: config.batchSize, size: config.imageSize },
-        config, mixSeed(STEP_STREAM, config.seed, k, 2), parts, onGum);
-      const { value, grads } = tf.variableGrads(f, variables);
-      const gradNorm = optimizer.step(grads, lr);
-      value.dispose();
-      tf.dispose(Object.values(grads));
+      const { parts, gradNorm } = applyStep(model, centres, optimizer, { images: batch.images, labels: batch.labels, n: config.batchSize, size: config.imageSize },
+        config, mixSeed(STEP_STREAM, config.seed, k, 2), lr, { onGum });
       if (!Number.isFinite(parts.loss)) throw new RangeError(`training diverged at step ${k}: loss ${parts.loss} (lower lr or alpha)`);
       return { step: k + 1, epoch: batch.epoch, lr, gradNorm, ...parts, imgPerS: (config.batchSize * 1000) / (performance.now() - ts) };
     },
