@@ -187,18 +187,18 @@ function zipOf(entries: Array<[string, Uint8Array, boolean]>): Uint8Array {
   for (const [name, data, deflate] of entries) {
     const body = deflate ? deflateRawSync(data) : Buffer.from(data);
     const nameBytes = Buffer.from(name);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(deflate ? 8 : 0, 8);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(nameBytes.length, 26);
-    const dir = Buffer.alloc(46);
-    dir.writeUInt32LE(0x02014b50, 0);
-    dir.writeUInt16LE(deflate ? 8 : 0, 10);
-    dir.writeUInt32LE(body.length, 20);
-    dir.writeUInt32LE(data.length, 24);
-    dir.writeUInt16LE(nameBytes.length, 28);
+    // The central entry repeats the local header's fields 2 bytes further on (after "version made by").
+    const header = (size: number, signature: number, shift: number) => {
+      const b = Buffer.alloc(size);
+      b.writeUInt32LE(signature, 0);
+      b.writeUInt16LE(deflate ? 8 : 0, 8 + shift);
+      b.writeUInt32LE(body.length, 18 + shift);
+      b.writeUInt32LE(data.length, 22 + shift);
+      b.writeUInt16LE(nameBytes.length, 26 + shift);
+      return b;
+    };
+    const local = header(30, 0x04034b50, 0);
+    const dir = header(46, 0x02014b50, 2);
     dir.writeUInt32LE(offset, 42);
     parts.push(local, nameBytes, body);
     central.push(dir, nameBytes);
