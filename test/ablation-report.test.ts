@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { meanCurve, smooth } from '../src/report/ablation-report.js';
+import { meanCurve, smooth, writeAblationReport } from '../src/report/ablation-report.js';
 import { aggregate, rowsAtAlphas, TABLE3_ROWS } from '../src/train/ablation.js';
 import { runName, writeAblationOutputs } from '../src/train/ablation-run.js';
 
@@ -32,7 +32,7 @@ describe('ablation outputs', () => {
     expect(smooth([1, 2, 3, 4, 5], 3)).toEqual([1.5, 2, 3, 4, 4.5]);
   });
 
-  it('table.md, results.json and report.html with Fig. 2c for the topology rows only', () => {
+  it('table.md, results.json and report.html with Fig. 2c for the topology rows only', async () => {
     const results = [aggregate('ArcFace', [2048, 2049], [{ accuracy: 0.9, tarAtFar: { '1e-1': 0.8 } }, { accuracy: 0.92, tarAtFar: { '1e-1': 0.82 } }]),
       aggregate('TopoFR-A (direct alignment)', [2048, 2049], [{ accuracy: 0.8, tarAtFar: { '1e-1': 0.6 } }, { accuracy: 0.82, tarAtFar: { '1e-1': 0.62 } }])];
     for (const r of results) {
@@ -43,7 +43,7 @@ describe('ablation outputs', () => {
         writeFileSync(join(dir, 'metrics.jsonl'), Array.from({ length: 20 }, (_, k) => JSON.stringify(record(k + 1, topo * (20 - k), 1 - k / 40))).join('\n'));
       }
     }
-    const table = writeAblationOutputs(root, results, ['topofr ablation --seeds 2']);
+    const table = await writeAblationOutputs(root, results, ['topofr ablation --seeds 2']);
     expect(table.split('\n')[2]).toBe('| ArcFace | 91.00 ± 1.00 | 0.00 | 81.00 ± 1.00 |');
     expect(readFileSync(join(root, 'table.md'), 'utf8')).toBe(`${table}\n`);
     const html = readFileSync(join(root, 'report.html'), 'utf8');
@@ -53,5 +53,14 @@ describe('ablation outputs', () => {
     expect(fig2c).toContain('TopoFR-A (direct alignment)');
     expect(fig2c).not.toContain('ArcFace');
     expect(readFileSync(join(root, 'plots', 'gamma.svg'), 'utf8')).toContain('ArcFace');
+  });
+
+  it('the test batches\' discrepancy per row (Fig. 5), one strip per row', () => {
+    const dir = join(root, 'fig5');
+    writeAblationReport(dir, { title: 't', notes: [], results: [], rows: [],
+      testDiscrepancy: [{ row: 'TopoFR-A (direct alignment)', values: [2, 3, 4] }, { row: 'TopoFR (PTSA + SDE)', values: [0.5, 0.7, 0.6] }] });
+    const svg = readFileSync(join(dir, 'plots', 'discrepancy-test.svg'), 'utf8');
+    expect(svg).toContain('TopoFR-A (direct alignment) (median 3.00)');
+    expect(svg).toContain('TopoFR (PTSA + SDE) (median 0.600)');
   });
 });

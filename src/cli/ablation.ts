@@ -43,6 +43,6 @@ export function registerAblation(program: Command): void {
         log: (line) => process.stderr.write(`topofr: ${line}\n`),
       });
       const notes = [`topofr ${process.argv.slice(2).join(' ')}`, `written ${new Date().toISOString().slice(0, 10)}`];
-      process.stdout.write(`${writeAblationOutputs(root, results, notes)}\n`);
+      process.stdout.write(`${await writeAblationOutputs(root, results, notes)}\n`);
     });
 }

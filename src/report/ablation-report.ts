@@ -6,6 +6,8 @@
 //                         against PTSA/TopoFR: does the discrepancy collapse early?)
 //   gamma, mst-ratio, participation   the embedding BN's mean γ, the latent ÷ input MST scale and
 //                         the batch embedding's participation ratio: the mechanism behind the term.
+//   discrepancy-test      the ISA discrepancy of each test batch under each row's trained models,
+//                         one strip per row (the paper's Fig. 5 on the synthetic test identities).
 // Curves are smoothed with a centred moving average over ~2 % of the steps (said in the captions).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +26,8 @@ export interface AblationReportData {
   notes: string[];
   results: readonly RowResult[];
   rows: readonly AblationRowCurves[];
+  /** Per row, the test batches' ISA discrepancy under its trained models (all seeds). */
+  testDiscrepancy?: ReadonlyArray<{ row: string; values: readonly number[] }>;
 }
 
 type Metric = 'topo' | 'gammaMean' | 'mstRatio' | 'participation';
@@ -90,6 +94,28 @@ function curvesSection(rows: readonly AblationRowCurves[]): ReportSection {
   return section;
 }
 
+function testSection(rows: NonNullable<AblationReportData['testDiscrepancy']>): ReportSection {
+  const section: ReportSection = { id: 'test-discrepancy', title: 'Structure discrepancy of the test batches (Fig. 5)', figures: [], notes: [] };
+  const positive = finiteExtent(rows.map((r) => r.values), true);
+  if (positive.count === 0) {
+    section.notes.push('No test discrepancies.');
+    return section;
+  }
+  const x = logAxis(positive.min, positive.max);
+  const plot = new Plot({ id: 'discrepancy-test', title: 'ISA discrepancy per test batch, trained models', height: 90 + 42 * rows.length, x,
+    y: { scale: 'linear', min: -0.7, max: rows.length - 0.3, ticks: [], labels: [], minor: [] }, xLabel: 'discrepancy (log scale)', grid: false });
+  rows.forEach((r, k) => {
+    const color = PALETTE[k % PALETTE.length]!;
+    const values = r.values.filter((v) => v > 0);
+    plot.points(values, values.map(() => rows.length - 1 - k), { color, size: 3, opacity: 0.7 });
+    const median = [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+    plot.text(x.min, rows.length - 1 - k, `${r.row}${median !== undefined ? ` (median ${median.toPrecision(3)})` : ''}`, { dx: 4, dy: -8, size: 11, color });
+  });
+  section.figures.push({ name: 'discrepancy-test', svg: plot.toString(),
+    caption: "The ISA discrepancy between each test batch (64 faces of the unseen identities) and its embeddings under each row's trained models, one point per batch and seed: the paper's Fig. 5 compares TopoFR with TopoFR-A this way on IJB-C." });
+  return section;
+}
+
 function resultsTable(results: readonly RowResult[]): string {
   const fars = Object.keys(results[0]?.tarAtFar ?? {});
   const pct = (m: { mean: number; std: number }) => `${(100 * m.mean).toFixed(2)} ± ${(100 * m.std).toFixed(2)}`;
@@ -103,12 +129,14 @@ function resultsTable(results: readonly RowResult[]): string {
 /** Writes <dir>/report.html and its plots as <dir>/plots/<name>.svg; returns the HTML path. */
 export function writeAblationReport(dir: string, data: AblationReportData): string {
   const curves = curvesSection(data.rows);
+  const test = data.testDiscrepancy ? testSection(data.testDiscrepancy) : undefined;
   mkdirSync(join(dir, 'plots'), { recursive: true });
-  for (const f of curves.figures) writeFileSync(join(dir, 'plots', `${f.name}.svg`), `<?xml version="1.0" encoding="UTF-8"?>\n${f.svg}\n`);
+  for (const f of [...curves.figures, ...(test?.figures ?? [])]) writeFileSync(join(dir, 'plots', `${f.name}.svg`), `<?xml version="1.0" encoding="UTF-8"?>\n${f.svg}\n`);
   const html = join(dir, 'report.html');
   writeFileSync(html, htmlDocument(data.title, [
     `<section id="results"><h2>Results</h2>\n${data.notes.map((n) => `<p>${escapeXml(n)}</p>`).join('\n')}\n${resultsTable(data.results)}\n</section>`,
     sectionHtml(curves),
+    ...(test ? [sectionHtml(test)] : []),
   ]));
   return html;
 }

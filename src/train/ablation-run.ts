@@ -5,12 +5,14 @@
 // results.json and the runs' metrics.jsonl.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { TopofrRangeError } from '../errors.js';
+import { fileLoader } from '../model/file-io.js';
 import { writeAblationReport, type AblationRowCurves } from '../report/ablation-report.js';
 import type { ReportRecord } from '../report/report.js';
 import { aggregate, ablationTable, type AblationRow, type RowResult } from './ablation.js';
 import { resolveConfig, type TrainConfig } from './config.js';
-import { finishRun } from './finish.js';
+import { finishRun, testDiscrepancies } from './finish.js';
 import { train } from './trainer.js';
 
 /** The folder name of one run of a row. */
@@ -52,8 +54,22 @@ export function readAblationResults(root: string): RowResult[] {
   return JSON.parse(readFileSync(path, 'utf8')) as RowResult[];
 }
 
+/** The test batches' ISA discrepancy under each of a row's saved models (the runs' model/ and config.json). */
+async function rowTestDiscrepancy(root: string, row: RowResult): Promise<number[]> {
+  const values: number[] = [];
+  for (const seed of row.seeds) {
+    const dir = join(root, runName(row.name, seed));
+    if (!existsSync(join(dir, 'model', 'model.json')) || !existsSync(join(dir, 'config.json'))) continue;
+    const config = resolveConfig(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Partial<TrainConfig>);
+    const model = await tf.loadLayersModel(fileLoader(join(dir, 'model')));
+    values.push(...testDiscrepancies(model, config));
+    model.dispose();
+  }
+  return values;
+}
+
 /** Writes table.md, results.json and report.html for the results; returns the Markdown table. */
-export function writeAblationOutputs(root: string, results: RowResult[], notes: string[]): string {
+export async function writeAblationOutputs(root: string, results: RowResult[], notes: string[]): Promise<string> {
   const table = ablationTable(results);
   writeFileSync(join(root, 'table.md'), `${table}\n`);
   writeFileSync(join(root, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
@@ -65,6 +81,8 @@ export function writeAblationOutputs(root: string, results: RowResult[], notes: 
       return [{ seed, records: readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as ReportRecord) }];
     }),
   }));
-  writeAblationReport(root, { title: `topofr ablation ${root}`, notes, results, rows: curves });
+  const testDiscrepancy = [];
+  for (const r of results) testDiscrepancy.push({ row: r.name, values: await rowTestDiscrepancy(root, r) });
+  writeAblationReport(root, { title: `topofr ablation ${root}`, notes, results, rows: curves, testDiscrepancy });
   return table;
 }
