@@ -1,4 +1,4 @@
-// `topofr ablation [--seeds N] [--rows a,b] [--alpha a,b] [--config FILE] [--name DIR] [settings…]`:
+// `topofr ablation [--seeds N] [--first-seed S] [--rows a,b] [--alpha a,b] [--config FILE] [--name DIR] [settings…]`:
 // the paper's Table 3 rows on the synthetic benchmark, each over N seeds (rows with a topology term
 // once per --alpha value), then a Markdown table (stdout) of mean ± std. Runs go to
 // <outDir>/<name>/<row>-seed<k>/; the table, the raw results and report.html (the rows' training
@@ -16,6 +16,11 @@ export function registerAblation(program: Command): void {
       if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
       return n;
     }, 3)
+    .option('--first-seed <n>', 'the first seed (then +1, +2, …)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected an integer ≥ 0');
+      return n;
+    }, 2048)
     .option('--rows <names>', 'comma-separated row numbers 1–7 (default all)')
     .option('--config <file>', 'base settings (YAML/JSON) for every run')
     .option('--epochs <n>', 'epochs per run', Number)
@@ -23,7 +28,7 @@ export function registerAblation(program: Command): void {
     .option('--out-dir <dir>', 'parent folder of the runs', 'runs')
     .option('--name <dir>', 'folder of this ablation under --out-dir', 'ablation')
     .option('--report-only', 'rebuild table.md and report.html from the folder\'s results.json and runs')
-    .action(async (flags: { seeds: number; rows?: string; config?: string; epochs?: number; alpha?: string; outDir: string; name: string; reportOnly?: boolean }) => {
+    .action(async (flags: { seeds: number; firstSeed: number; rows?: string; config?: string; epochs?: number; alpha?: string; outDir: string; name: string; reportOnly?: boolean }) => {
       const { quietTfjs } = await import('../tf/quiet.js');
       const { rowsAtAlphas, TABLE3_ROWS } = await import('../train/ablation.js');
       const { readConfigFile } = await import('../train/config.js');
@@ -38,7 +43,7 @@ export function registerAblation(program: Command): void {
       const results = flags.reportOnly ? readAblationResults(root) : await runAblation({
         root,
         rows: rowsAtAlphas(picked.map((k) => TABLE3_ROWS[k - 1]!), alphas),
-        seeds: Array.from({ length: flags.seeds }, (_, s) => 2048 + s),
+        seeds: Array.from({ length: flags.seeds }, (_, s) => flags.firstSeed + s),
         base: { ...(flags.config ? readConfigFile(flags.config) : {}), ...(flags.epochs !== undefined ? { epochs: flags.epochs } : {}) },
         log: (line) => process.stderr.write(`topofr: ${line}\n`),
       });
