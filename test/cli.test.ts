@@ -309,6 +309,17 @@ describe('topofr ablation', () => {
     expect(lines.slice(2).map((l) => l.split('|')[1]!.trim())).toEqual(['ArcFace', 'TopoFR (PTSA + SDE)']);
     expect(existsSync(join(out, 'ablation', 'table.md'))).toBe(true);
     expect(existsSync(join(out, 'ablation', 'arcface-seed2049', 'summary.json'))).toBe(true);
+    for (const plot of ['discrepancy-training', 'gamma', 'mst-ratio', 'participation', 'discrepancy-test'])
+      expect(existsSync(join(out, 'ablation', 'plots', `${plot}.svg`)), plot).toBe(true);
+    // The report again from the folder, without training; the rows with a topology term per --alpha.
+    const again = topofr(['ablation', '--out-dir', out, '--report-only']);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).toBe(r.stdout);
+    const sweep = topofr(['ablation', '--seeds', '1', '--rows', '1,7', '--alpha', '0.05,0.2', '--config', cfg, '--out-dir', out, '--name', 'sweep']);
+    expect(sweep.status, sweep.stderr).toBe(0);
+    expect(sweep.stdout.trim().split('\n').slice(2).map((l) => l.split('|')[1]!.trim()))
+      .toEqual(['ArcFace', 'TopoFR (PTSA + SDE), α = 0.05', 'TopoFR (PTSA + SDE), α = 0.2']);
     expect(topofr(['ablation', '--rows', '9']).status).toBe(2);  // a usage error
+    expect(topofr(['ablation', '--alpha', '0,x']).status).toBe(2);
   });
 });

@@ -40,12 +40,12 @@ function expectedCounts(depth: IResNetDepth, inputSize = 112, embedding = 512) {
     }
   });
   const s = inputSize / 16;
-  trainable += 2 * 512 + 512 * s * s * embedding + embedding + embedding; // bn2, fc (W, b), features β
+  trainable += 2 * 512 + 512 * s * s * embedding + embedding + 2 * embedding; // bn2, fc (W, b), features γ, β
   bnChannels += 512;
-  // PyTorch's sum(p.numel()) also counts the frozen features.weight (γ ≡ 1): what arcface_torch prints.
-  const torchParams = trainable + embedding;
-  // Running mean/var of every BN (features' too) + the frozen γ of features (kept in weights.bin).
-  const nonTrainable = 2 * bnChannels + 2 * embedding + embedding;
+  // PyTorch's sum(p.numel()): every parameter, features.weight included (TopoFR trains it).
+  const torchParams = trainable;
+  // Running mean/var of every BN (features' too).
+  const nonTrainable = 2 * bnChannels + 2 * embedding;
   return { trainable, torchParams, total: trainable + nonTrainable };
 }
 
@@ -59,7 +59,7 @@ describe('iresnet: architecture', () => {
       const want = expectedCounts(depth);
       expect(count(model.trainableWeights)).toBe(want.trainable);
       expect(model.countParams()).toBe(want.total);
-      expect(count(model.trainableWeights) + 512).toBe(official[depth]);
+      expect(count(model.trainableWeights)).toBe(official[depth]);
       expect(want.torchParams).toBe(official[depth]);
       expect(model.outputs[0]!.shape).toEqual([null, 512]);
       const fc = model.getLayer('fc');
@@ -105,9 +105,13 @@ describe('iresnet: architecture', () => {
     }
     const tail = model.layers.slice(-6).map((l) => `${l.name}:${l.getClassName()}`);
     expect(tail).toEqual(['bn2:BatchNormalization', 'to_nchw:Permute', 'flatten:Flatten', 'dropout:Dropout', 'fc:Dense', 'features:BatchNormalization']);
-    // The embedding BN has β but no trainable γ (fixed to 1 as in the official code).
-    expect(model.getLayer('features').trainableWeights.map(short)).toEqual(['beta']);
-    expect(model.getLayer('features').nonTrainableWeights.map(short)).toEqual(['gamma', 'moving_mean', 'moving_variance']);
+    // The embedding BN trains γ and β (TopoFR); arcface_torch's frozen γ is an option.
+    expect(model.getLayer('features').trainableWeights.map(short)).toEqual(['gamma', 'beta']);
+    expect(model.getLayer('features').nonTrainableWeights.map(short)).toEqual(['moving_mean', 'moving_variance']);
+    const frozen = iresnet({ depth: 18, ...TINY, freezeEmbeddingScale: true });
+    expect(frozen.getLayer('features').trainableWeights.map(short)).toEqual(['beta']);
+    expect(frozen.getLayer('features').nonTrainableWeights.map(short)).toEqual(['gamma', 'moving_mean', 'moving_variance']);
+    frozen.dispose();
     expect(model.outputs[0]!.shape).toEqual([null, 16]);
     model.dispose();
   });
@@ -219,12 +223,15 @@ describe('iresnet: forward, determinism, save/load, training', () => {
     // Loading via the model.json path works too.
     const again = await loadIResNet(fileLoader(join(dir, 'r18', 'model.json')));
     expect(again.countParams()).toBe(model.countParams());
-    // The frozen γ of `features` is not serialised; loadIResNet / freezeEmbeddingScale restore it.
-    expect(count(loaded.trainableWeights)).toBe(count(model.trainableWeights) + 16);
-    expect(count(again.trainableWeights)).toBe(count(model.trainableWeights));
-    expect(freezeEmbeddingScale(loaded)).toBe(true);
+    // Every weight trains after loading, as TopoFR trains them; a frozen γ (not serialised) is one
+    // option of loadIResNet, or freezeEmbeddingScale, away.
     expect(count(loaded.trainableWeights)).toBe(count(model.trainableWeights));
-    [model, loaded, again].forEach((m) => m.dispose());
+    expect(count(again.trainableWeights)).toBe(count(model.trainableWeights));
+    const frozen = await loadIResNet(fileLoader(join(dir, 'r18')), { freezeEmbeddingScale: true });
+    expect(count(frozen.trainableWeights)).toBe(count(model.trainableWeights) - 16);
+    expect(freezeEmbeddingScale(loaded)).toBe(true);
+    expect(count(loaded.trainableWeights)).toBe(count(model.trainableWeights) - 16);
+    [model, loaded, again, frozen].forEach((m) => m.dispose());
   });
 
   it('trains one step on the cpu backend', async () => {
@@ -243,8 +250,8 @@ describe('iresnet: forward, determinism, save/load, training', () => {
     // Training-mode BN updates the moving statistics.
     const meanAfter = weight(model, 'bn1', 'moving_mean').dataSync();
     expect(Buffer.from(meanAfter.buffer).equals(Buffer.from(meanBefore.buffer))).toBe(false);
-    // features: γ stays exactly 1 (frozen), β trains.
-    expect(Array.from(weight(model, 'features', 'gamma').dataSync()).every((v) => v === 1)).toBe(true);
+    // features: γ and β train.
+    expect(Array.from(weight(model, 'features', 'gamma').dataSync()).every((v) => v === 1)).toBe(false);
     const betaAfter = weight(model, 'features', 'beta').dataSync();
     expect(Buffer.from(betaAfter.buffer).equals(Buffer.from(betaBefore.buffer))).toBe(false);
     model.dispose();

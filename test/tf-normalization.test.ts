@@ -81,19 +81,21 @@ describe('fused training-mode batch norm equals tfjs-layers', () => {
 });
 
 describe('moving statistics', () => {
-  it('updateMovingStatistics is bitwise tfjs-layers\' tensor-op update', () => {
+  it.each([1, 37])('updateMovingStatistics (%i values per channel) is bitwise the tensor-op update with the unbiased variance', (count) => {
     const layer = batchNormalization({ momentum: 0.9 });
     layer.apply(rand([2, 7], 70));  // builds the weights
     const [moving, value] = [rand([7], 71), rand([7], 72)];
     layer.setWeights([...layer.getWeights().slice(0, 2), moving, tf.add(moving, 1)]);
-    updateMovingStatistics(layer, value.dataSync() as Float32Array, tf.add(value, 2).dataSync() as Float32Array);
-    // tfjs-layers' doMovingAverage: v − (v − value)·(1 − momentum), with tfjs's own kernels.
+    updateMovingStatistics(layer, value.dataSync() as Float32Array, tf.add(value, 2).dataSync() as Float32Array, count);
+    // tfjs-layers' doMovingAverage, v − (v − value)·(1 − momentum), with tfjs's own kernels, on
+    // PyTorch's unbiased variance (× count/(count − 1); a single value has no correction).
     unregisterNativeKernels();
-    const expected = [[moving, value], [tf.add(moving, 1), tf.add(value, 2)]].map(([v, x]) => tf.sub(v!, tf.mul(tf.sub(v!, x!), 1 - 0.9)).dataSync());
+    const variance = count > 1 ? tf.mul(tf.add(value, 2), count / (count - 1)) : tf.add(value, 2);
+    const expected = [[moving, value], [tf.add(moving, 1), variance]].map(([v, x]) => tf.sub(v!, tf.mul(tf.sub(v!, x!), 1 - 0.9)).dataSync());
     registerNativeKernels();
-    const [mean, variance] = layer.getWeights().slice(2).map((t) => t.dataSync());
+    const [mean, movingVariance] = layer.getWeights().slice(2).map((t) => t.dataSync());
     expect(mean).toEqual(expected[0]);
-    expect(variance).toEqual(expected[1]);
+    expect(movingVariance).toEqual(expected[1]);
     expect(mean).not.toEqual(moving.dataSync());
   });
 });

@@ -112,6 +112,22 @@ describe('training', () => {
     expect(lines.map((l) => (JSON.parse(l) as { step: number }).step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
+  it("trains the embedding BN's γ by default, keeps it at 1 when frozen, and logs the batch geometry", async () => {
+    const gamma = (run: { model: tf.LayersModel }) => Array.from(run.model.getLayer('features').weights.find((w) => w.originalName.endsWith('/gamma'))!.read().dataSync());
+    const trained = await train(tiny('gamma-trained', { maxSteps: 2 }));
+    expect(gamma(trained).some((v) => v !== 1)).toBe(true);
+    const frozen = await train(tiny('gamma-frozen', { maxSteps: 2, freezeEmbeddingScale: true }));
+    expect(gamma(frozen).every((v) => v === 1)).toBe(true);
+    for (const r of [...trained.records, ...frozen.records]) {
+      expect(r.mstRatio).toBeGreaterThan(0);
+      expect(r.participation).toBeGreaterThanOrEqual(1);
+      expect(r.participation).toBeLessThanOrEqual(8);  // ≤ min(batch, embedding) directions
+      expect(Number.isInteger(r.pGtOne)).toBe(true);
+    }
+    expect(trained.records[1]!.gammaMean).toBeCloseTo(gamma(trained).reduce((a, b) => a + b, 0) / 16, 6);
+    expect(frozen.records.every((r) => r.gammaMean === 1)).toBe(true);
+  });
+
   it('every ablation switch trains (ArcFace, +RSP, TopoFR-A, PTSA, +ω2 paper, +ω1 paper GUM, symmetric ISA, CosFace)', async () => {
     const rows: Partial<TrainConfig>[] = [
       { alpha: 0, rspProbability: 0, omega1: 'none', omega2: 'none' },

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { stepGradients, type StepPlan } from '../src/distributed/canonical-step.js';
 import { shardRange } from '../src/distributed/shard.js';
 import { localWorld } from '../src/distributed/world.js';
-import type { StepParts } from '../src/train/step.js';
+import { emptyParts, type StepParts } from '../src/train/step.js';
 import { persistenceH0 } from '../src/ops/h0.js';
 
 const code = (f: () => unknown): string => {
@@ -68,7 +68,7 @@ describe('the canonical sharded step (one process)', () => {
     // three shards whose float32 sum depends on the order: 1e8 + 1 − 1e8 ≠ 1e8 − 1e8 + 1
     const shardGrads = [[1e8, 1, 0.1], [1, -1e8, 0.2], [-1e8, 1e8, 0.3]];
     const plan: StepPlan = { world: localWorld(), shards: 3, replicated: [w], local: [], runningStats: [stats] };
-    const parts = (s: number): StepParts => ({ loss: s, cls: 2 * s, topo: 0, omega: 1, pi: NaN, perturbed: s });
+    const parts = (s: number): StepParts => ({ ...emptyParts(), loss: s, cls: 2 * s, topo: 0, omega: 1, perturbed: s, pGtOne: 1, mstRatio: s });
     const { grads, parts: mean } = stepGradients(plan, (s) => {
       stats.assign(tf.tensor1d([10 + s]));  // a forward pass updates the running statistics
       return { grads: { [w.name]: tf.tensor1d(shardGrads[s]!) }, parts: parts(s) };
@@ -76,7 +76,8 @@ describe('the canonical sharded step (one process)', () => {
     const expected = [0, 1, 2].map((i) => Math.fround(Math.fround(Math.fround(shardGrads[0]![i]! + shardGrads[1]![i]!) + shardGrads[2]![i]!) / 3));
     expect(Array.from(grads[w.name]!.dataSync())).toEqual(expected.map(Math.fround));
     expect(expected[0]).toBe(0);  // 1e8 + 1 rounds to 1e8 in float32: the shard-order sum, not the exact 1/3
-    expect(mean).toMatchObject({ loss: 1, cls: 2, perturbed: 3, omega: 1 });
+    expect(mean).toMatchObject({ loss: 1, cls: 2, perturbed: 3, omega: 1, pGtOne: 3, mstRatio: 1 });
+    expect(mean.gammaMean).toBeNaN();  // read after the update, not a shard's
     expect(stats.dataSync()[0]).toBe(10);  // shard 0's statistics, as rank 0's
     // one shard in one process: the shard's own gradients, untouched
     const g = tf.tensor1d([1, 2, 3]);

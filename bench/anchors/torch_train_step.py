@@ -7,11 +7,8 @@ usage: torch_train_step.py FILE BATCH INPUT_SIZE --width W --classes C --embeddi
 
 FILE holds BATCH x INPUT_SIZE x INPUT_SIZE x 3 little-endian float32 values (NHWC, as tfjs reads
 them); they are permuted to NCHW once, outside the timing. The model is the official arcface_torch
-iresnet layout (see src/model/iresnet.ts), written out here:
-  stem   conv3x3(3->w64, s1, no bias) -> BN -> PReLU
-  block  BN -> conv3x3(s1) -> BN -> PReLU -> conv3x3(s) -> BN (+ conv1x1(s) -> BN shortcut when
-         the shape changes), residual add; first block of each stage stride 2
-  head   BN2d -> flatten (NCHW) -> dropout(0) -> Linear -> BN1d (weight frozen at 1)
+iresnet layout (see src/model/iresnet.ts) of iresnet_torch.py, the embedding BN's weight
+trainable as in TopoFR (and in topofr's tfjs model by default),
 then logits = emb @ W + b and softmax cross-entropy on the labels (i * 7919) % C, SGD lr 0.1.
 One step = zero_grad, forward (train mode), loss, backward, optimizer.step. Weights are seeded
 (conv ~ N(0, 0.1), BN 1/0, PReLU 0.25, Linear PyTorch's default, head W ~ N(0, 0.01), b = 0):
@@ -24,7 +21,6 @@ parameter count, torch's version and thread count, and the peak RSS of this proc
 """
 import argparse
 import json
-import math
 import resource
 import statistics
 import sys
@@ -35,73 +31,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-LAYERS = {18: [2, 2, 2, 2], 34: [3, 4, 6, 3], 50: [3, 4, 14, 3], 100: [3, 13, 30, 3], 200: [6, 26, 60, 6]}
-BN_EPS = 1e-5
-BN_MOMENTUM = 0.1
-CONV_STD = 0.1
+from iresnet_torch import LAYERS, IResNet
+
 LR = 0.1
-
-
-def bn2d(c):
-    return nn.BatchNorm2d(c, eps=BN_EPS, momentum=BN_MOMENTUM)
-
-
-def conv3x3(cin, cout, stride):
-    return nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
-
-
-class Block(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.bn1 = bn2d(cin)
-        self.conv1 = conv3x3(cin, cout, 1)
-        self.bn2 = bn2d(cout)
-        self.prelu = nn.PReLU(cout, init=0.25)
-        self.conv2 = conv3x3(cout, cout, stride)
-        self.bn3 = bn2d(cout)
-        self.downsample = None
-        if stride != 1 or cin != cout:
-            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride, bias=False), bn2d(cout))
-
-    def forward(self, x):
-        out = self.bn3(self.conv2(self.prelu(self.bn2(self.conv1(self.bn1(x))))))
-        identity = x if self.downsample is None else self.downsample(x)
-        return out + identity
-
-
-def strided(size):
-    return (size + 2 - 3) // 2 + 1
-
-
-class IResNet(nn.Module):
-    def __init__(self, depth, input_size, width, embedding):
-        super().__init__()
-        w = lambda c: max(1, math.floor(c * width + 0.5))  # noqa: E731 (JS Math.round, halves up)
-        stem, *stages = [w(64), w(64), w(128), w(256), w(512)]
-        self.conv1 = conv3x3(3, stem, 1)
-        self.bn1 = bn2d(stem)
-        self.prelu = nn.PReLU(stem, init=0.25)
-        blocks, cin, side = [], stem, input_size
-        for planes, count in zip(stages, LAYERS[depth]):
-            for b in range(count):
-                blocks.append(Block(cin, planes, 2 if b == 0 else 1))
-                cin = planes
-            side = strided(side)
-        self.layers = nn.Sequential(*blocks)
-        self.bn2 = bn2d(cin)
-        self.dropout = nn.Dropout(0.0)
-        self.fc = nn.Linear(cin * side * side, embedding)
-        self.features = nn.BatchNorm1d(embedding, eps=BN_EPS, momentum=BN_MOMENTUM)
-        nn.init.constant_(self.features.weight, 1.0)
-        self.features.weight.requires_grad = False
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.normal_(m.weight, 0.0, CONV_STD)
-
-    def forward(self, x):
-        x = self.layers(self.prelu(self.bn1(self.conv1(x))))
-        x = torch.flatten(self.bn2(x), 1)
-        return self.features(self.fc(self.dropout(x)))
 
 
 def stats(samples):

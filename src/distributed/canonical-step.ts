@@ -41,7 +41,9 @@ export interface StepGradients extends ShardResult {
   norm?: number;
 }
 
-const PART_KEYS = ['loss', 'cls', 'topo', 'omega', 'pi', 'perturbed'] as const;
+// Counts are summed over the shards, the rest averaged; gammaMean is read after the update.
+const PART_KEYS = ['loss', 'cls', 'topo', 'omega', 'pi', 'perturbed', 'pGtOne', 'mstRatio', 'participation'] as const;
+const COUNTS: ReadonlySet<string> = new Set(['perturbed', 'pGtOne']);
 
 /** The shards this process computes. */
 export function localShards(plan: Pick<StepPlan, 'world' | 'shards'>): number[] {
@@ -74,7 +76,7 @@ function unflatten(flat: Float32Array, variables: readonly tf.Variable[]): tf.Na
 /**
  * One step's gradient under the plan: computes this process's shards with `computeShard(s)`, adds
  * them in shard order, all-reduces across ranks (deterministic), divides by S; the parts (loss, …)
- * are averaged the same way (perturbed is a count: summed). With one shard in one process, the
+ * are averaged the same way (perturbed and pGtOne are counts: summed). With one shard in one process, the
  * shard's own gradients are returned untouched.
  */
 export function stepGradients(plan: StepPlan, computeShard: (shard: number) => ShardResult): StepGradients {
@@ -108,7 +110,7 @@ export function stepGradients(plan: StepPlan, computeShard: (shard: number) => S
   world.allReduce(sum!);
   for (let i = 0; i < sum!.length; i++) sum![i] /= shards;
   world.allReduce(partSums);
-  const parts = Object.fromEntries(PART_KEYS.map((key, i) => [key, key === 'perturbed' ? partSums[i]! : partSums[i]! / shards])) as unknown as StepParts;
+  const parts = Object.fromEntries([...PART_KEYS.map((key, i) => [key, COUNTS.has(key) ? partSums[i]! : partSums[i]! / shards]), ['gammaMean', NaN]]) as unknown as StepParts;
   const grads = unflatten(sum!, replicated);
   if (localSums.size === 0) return { grads, parts };
 

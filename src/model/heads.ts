@@ -13,6 +13,10 @@
 //
 // One deviation, for finite gradients: sin θ = √max(1 − t², 1e−12) (PyTorch's √(1 − t²) has an
 // infinite derivative at t = ±1; the value differs by at most 1e−6).
+//
+// `store` (optional) is applied to the cosines and to every intermediate of the target's margin:
+// the training step passes the fp16 rounding of the official AMP run there (src/train/amp.ts),
+// where the cosines come out of an fp16 linear and the ArcFace ops run on fp16 tensors.
 import * as tf from '@tensorflow/tfjs';
 import { TopofrRangeError, TopofrTypeError } from '../errors.js';
 import { describeValue } from '../util/check.js';
@@ -100,25 +104,29 @@ function checkLabels(labels: unknown, n: number, classes: number, fn: string, ab
   }
 }
 
+/** How an intermediate tensor is stored (identity: float32 as computed). */
+export type TensorStore = <T extends tf.Tensor>(t: T) => T;
+const asComputed: TensorStore = (t) => t;
+
 /** The margin-adjusted target cosine for each sample, from its plain target cosine t. */
-function targetLogit(t: tf.Tensor1D, head: MarginHead): tf.Tensor1D {
+function targetLogit(t: tf.Tensor1D, head: MarginHead, store: TensorStore): tf.Tensor1D {
   return tf.tidy((): tf.Tensor1D => {
     switch (head.kind) {
       case 'softmax':
         return t;
       case 'cosface':
-        return tf.sub(t, head.margin ?? COSFACE.margin) as tf.Tensor1D;
+        return store(tf.sub(t, head.margin ?? COSFACE.margin) as tf.Tensor1D);
       case 'arcface':
       case 'combined': {
         const [m1, m2, m3] = head.kind === 'arcface' ? [1, head.margin ?? ARCFACE.margin, 0] : [head.m1, head.m2, head.m3];
-        const sin = tf.sqrt(tf.maximum(tf.sub(1, tf.square(t)), SIN_FLOOR));
+        const sin = store(tf.sqrt(tf.maximum(store(tf.sub(1, store(tf.square(t)))), SIN_FLOOR)));
         const angular = m1 === 1
-          ? tf.sub(tf.mul(t, Math.cos(m2)), tf.mul(sin, Math.sin(m2)))  // cos(θ + m2), as the official code writes it
-          : tf.cos(tf.add(tf.mul(tf.atan2(sin, t), m1), m2));
-        const margined = tf.sub(angular, m3) as tf.Tensor1D;
+          ? store(tf.sub(store(tf.mul(t, Math.cos(m2))), store(tf.mul(sin, Math.sin(m2)))))  // cos(θ + m2), as the official code writes it
+          : store(tf.cos(tf.add(tf.mul(tf.atan2(sin, t), m1), m2)));
+        const margined = store(tf.sub(angular, m3) as tf.Tensor1D);
         // cos(m1·θ + m2) decreases in θ only while m1·θ + m2 ≤ π: beyond, ArcFace's linear fallback.
         const threshold = Math.cos((Math.PI - m2) / m1);
-        const fallback = tf.sub(t, m2 * Math.sin(Math.PI - m2) + m3) as tf.Tensor1D;
+        const fallback = store(tf.sub(t, m2 * Math.sin(Math.PI - m2) + m3) as tf.Tensor1D);
         // tf.step (gradient 0) picks the branch; tf.where would try to differentiate tf.greater.
         const above = tf.step(tf.sub(t, threshold));
         return tf.add(tf.mul(above, margined), tf.mul(tf.sub(1, above), fallback)) as tf.Tensor1D;
@@ -131,21 +139,23 @@ function targetLogit(t: tf.Tensor1D, head: MarginHead): tf.Tensor1D {
  * Margin logits s·cos θ with the target class's entry margin-adjusted: [n, K] from embeddings f
  * [n, d], centres W [K, d] and integer labels [n]. Differentiable in f and W. With
  * `absentTargets`, a label −1 says the sample's class is not among these centres (Partial FC: a
- * class another rank holds, as insightface marks it): its row gets no margin.
+ * class another rank holds, as insightface marks it): its row gets no margin. `store` rounds each
+ * intermediate as it is kept (fp16 autocast emulation, src/train/amp.ts).
  */
 export function marginLogits(f: tf.Tensor2D, centres: tf.Tensor2D, labels: tf.Tensor1D, head: MarginHead = ARCFACE,
-  options: { absentTargets?: boolean } = {}): tf.Tensor2D {
+  options: { absentTargets?: boolean; store?: TensorStore } = {}): tf.Tensor2D {
   const fn = 'marginLogits';
   checkPair(f, centres, fn);
   checkHead(head, fn);
+  const store = options.store ?? asComputed;
   const classes = centres.shape[0];
   checkLabels(labels, f.shape[0], classes, fn, options.absentTargets === true);
   return tf.tidy(() => {
-    const cos = cosines(f, centres);
+    const cos = store(cosines(f, centres));
     const mask = tf.oneHot(tf.cast(labels, 'int32'), classes) as tf.Tensor2D;  // 1 at the target
     const t = tf.sum(tf.mul(cos, mask), 1) as tf.Tensor1D;
-    const adjusted = targetLogit(t, head);
+    const adjusted = targetLogit(t, head, store);
     const delta = tf.mul(mask, tf.expandDims(tf.sub(adjusted, t), 1));  // replace the target entry
-    return tf.mul(tf.add(cos, delta), head.scale ?? 64) as tf.Tensor2D;
+    return store(tf.mul(tf.add(cos, delta), head.scale ?? 64) as tf.Tensor2D);
   });
 }

@@ -136,13 +136,13 @@ function run(steps: readonly Step[], x: tf.Tensor, kwargs: Kwargs): tf.Tensor {
       const { filter, norm, gamma, beta, alpha, epsilon } = step.stem;
       const [y, stats] = batchNormPrelu(tf.conv2d(h as tf.Tensor4D, filter, 1, 'same'), gamma, beta, alpha, epsilon);
       const v = stats.dataSync() as Float32Array, c = stats.shape[1];
-      updateMovingStatistics(norm, v.subarray(0, c), v.subarray(c, 2 * c));
+      updateMovingStatistics(norm, v.subarray(0, c), v.subarray(c, 2 * c), y.size / c);
       h = y;
       continue;
     }
     const { norms, params, stride, epsilon } = step.block;
     const { y, statistics } = residualBlock(h as tf.Tensor4D, params, { stride, epsilon });
-    statistics.forEach((s, i) => updateMovingStatistics(norms[i]!, s.mean, s.variance));
+    statistics.forEach((s, i) => updateMovingStatistics(norms[i]!, s.mean, s.variance, s.count));
     h = y;
   }
   return h;

@@ -6,7 +6,7 @@
 //   stages   widths 64/128/256/512, first block of each stage stride 2
 //   block    BN → conv3×3(s1) → BN → PReLU → conv3×3(s) → BN  (+ conv1×1(s) → BN shortcut when
 //            the shape changes), residual add
-//   head     BN2d → flatten → Dropout → Dense(embeddingSize) → BN1d ('features', γ ≡ 1 frozen)
+//   head     BN2d → flatten → Dropout → Dense(embeddingSize) → BN1d ('features', γ trainable)
 //
 // Faithfulness details:
 // * Padding: PyTorch pads a 3×3 conv by 1 on every side. For stride 1 that is tfjs 'same'; for
@@ -15,13 +15,15 @@
 // * Flatten: PyTorch flattens NCHW, i.e. in (C, H, W) order. A Permute([3, 1, 2]) before the
 //   Flatten reproduces that order, so the Dense kernel is the transpose of the official `fc.weight`
 //   with no row shuffling (official checkpoints map 1:1).
-// * BatchNorm: eps 1e-5, PyTorch momentum 0.1 ⇒ tfjs momentum 0.9. The official code fixes the
-//   final BN1d's weight to 1 with requires_grad = False. tfjs' `scale: false` cannot be used: in
-//   tfjs-layers 4.22 BatchNormalization.call reads `this.gamma` unconditionally in training mode
-//   and throws. So `features` keeps γ (initialised to 1, and it stays in weights.bin, which also
-//   keeps the weight list 1:1 with the PyTorch state_dict) and γ is marked non-trainable by
-//   `freezeEmbeddingScale`. A LayerVariable's trainable flag is not serialised: call
-//   `freezeEmbeddingScale` again after `tf.loadLayersModel` (or use `loadIResNet`).
+// * BatchNorm: eps 1e-5, PyTorch momentum 0.1 ⇒ tfjs momentum 0.9. The embedding BN1d's γ
+//   (`features.weight`) is trainable, as in TopoFR's backbones/iresnet.py (its
+//   `requires_grad = False` line is commented out, TOPOFR.md §1.8); insightface arcface_torch
+//   freezes it at 1, which `freezeEmbeddingScale: true` (or the function of that name) reproduces.
+//   tfjs' `scale: false` cannot express the frozen γ: in tfjs-layers 4.22
+//   BatchNormalization.call reads `this.gamma` unconditionally in training mode and throws. So
+//   `features` always keeps γ (which also keeps the weight list 1:1 with the PyTorch state_dict)
+//   and freezing marks it non-trainable. A LayerVariable's trainable flag is not serialised: after
+//   `tf.loadLayersModel`, freeze again if the model was trained that way (`loadIResNet` can).
 // * Init (official `_init_`-free code path in iresnet.py): conv kernels ~ N(0, 0.1); BN γ = 1,
 //   β = 0; PReLU α = 0.25 (PyTorch default; tfjs' default would be 0); Linear is PyTorch's default,
 //   weight and bias ~ U(±1/√fan_in). Every initialiser gets its own seed derived from `seed`.
@@ -50,8 +52,12 @@ export interface IResNetOptions {
   embeddingSize?: number;
   /** Dropout rate before the Dense layer; 0 in every official config. */
   dropout?: number;
-  /** Accepted for config compatibility; tfjs trains in float32, so it is ignored. */
+  /** Accepted for config compatibility; tfjs trains in float32, so it is ignored (the training step
+   *  emulates AMP's effect where it matters: src/train/amp.ts). */
   fp16?: boolean;
+  /** Freeze the embedding BN's γ at its value (1 at init), as insightface arcface_torch does.
+   *  Default false: trainable, as in the official TopoFR code. */
+  freezeEmbeddingScale?: boolean;
   /** Seed for every initialiser (deterministic weights for the same seed). */
   seed?: number;
   /** Model name. */
@@ -178,7 +184,7 @@ export function iresnet(given: IResNetOptions): tf.LayersModel {
 
   // A tf.LayersModel in all but the training forward, which fuses each residual block (iresnet-training.ts).
   const model = new IResNetModel({ inputs: input, outputs: x, name: options.name ?? `iresnet${depth}` });
-  freezeEmbeddingScale(model);
+  if (options.freezeEmbeddingScale === true) freezeEmbeddingScale(model);
   return model;
 }
 
@@ -186,9 +192,9 @@ export function iresnet(given: IResNetOptions): tf.LayersModel {
 export const IRESNET_EMBEDDING_BN = 'features';
 
 /**
- * Marks γ of the embedding BN (`features`) non-trainable, as the official code does
- * (`features.weight.requires_grad = False`). Call before `compile`/training; `iresnet()` already
- * does, but the flag does not survive save/load. Returns whether such a layer was found.
+ * Marks γ of the embedding BN (`features`) non-trainable, as insightface arcface_torch does
+ * (`features.weight.requires_grad = False`; TopoFR trains it). Call before training; the flag does
+ * not survive save/load. Returns whether such a layer was found.
  */
 export function freezeEmbeddingScale(model: tf.LayersModel): boolean {
   const layer = model.layers.find((l) => l.name === IRESNET_EMBEDDING_BN);
@@ -199,9 +205,10 @@ export function freezeEmbeddingScale(model: tf.LayersModel): boolean {
   return true;
 }
 
-/** `tf.loadLayersModel` followed by `freezeEmbeddingScale` (restores the frozen γ). A topology or
- *  weights tfjs cannot build a model from is a TopofrError ERR_TOPOFR_PARSE. */
-export async function loadIResNet(handler: tf.io.IOHandler | string): Promise<tf.LayersModel> {
+/** `tf.loadLayersModel`; with `freezeEmbeddingScale: true`, γ of `features` is frozen again (a model
+ *  trained the arcface_torch way). By default every weight is trainable, as TopoFR trains it. A
+ *  topology or weights tfjs cannot build a model from is a TopofrError ERR_TOPOFR_PARSE. */
+export async function loadIResNet(handler: tf.io.IOHandler | string, options: { freezeEmbeddingScale?: boolean } = {}): Promise<tf.LayersModel> {
   let model: tf.LayersModel;
   try {
     model = await tf.loadLayersModel(handler);
@@ -209,6 +216,6 @@ export async function loadIResNet(handler: tf.io.IOHandler | string): Promise<tf
     if (err instanceof TopofrError) throw err;
     throw new TopofrError('ERR_TOPOFR_PARSE', `not a loadable tfjs layers model: ${printable(String((err as Error)?.message ?? err)).slice(0, 300)}`);
   }
-  freezeEmbeddingScale(model);
+  if (options.freezeEmbeddingScale === true) freezeEmbeddingScale(model);
   return model;
 }

@@ -3,6 +3,9 @@
 // standalone SVG file. The plots follow TOPOFR.md §4:
 //   loss        total, cls and α·topo per step (log y when the positive values span > 2 decades)
 //   lr, speed, omega   small panels: learning rate, images/s, mean SDS weight ω per step
+//   gamma, mst-ratio, participation, pgt-one   small panels (when logged): the embedding BN's mean γ,
+//               the latent ÷ input MST-median ratio, the batch embedding's participation ratio, and
+//               the samples whose p_gt is exactly 1 (the official ω2's zeros, D8)
 //   roc         ROC on a log FAR axis, the TAR@FAR points marked
 //   scores      cosine similarity of genuine vs impostor verification pairs
 //   discrepancy ISA discrepancy per test batch, untrained vs trained model (Fig. 2/5 style)
@@ -42,6 +45,11 @@ export interface ReportRecord {
   omega: number;
   lr: number;
   imgPerS: number;
+  /** Batch geometry (src/train/geometry.ts), when logged. */
+  gammaMean?: number;
+  mstRatio?: number;
+  participation?: number;
+  pGtOne?: number;
 }
 
 /** One batch's GUM fit, as Fig. 4 draws it. A `GumFit` (src/train/gum.ts) spread with its variant,
@@ -112,7 +120,7 @@ export interface ReportSection {
 }
 
 /** Every plot name the report can write (stale files of these names are removed by writeReport). */
-export const PLOT_NAMES = ['loss', 'lr', 'speed', 'omega', 'roc', 'scores', 'discrepancy', 'gum', 'diagram'] as const;
+export const PLOT_NAMES = ['loss', 'lr', 'speed', 'omega', 'gamma', 'mst-ratio', 'participation', 'pgt-one', 'roc', 'scores', 'discrepancy', 'gum', 'diagram'] as const;
 
 const COLORS = { total: '#222222', cls: PALETTE[0], topo: PALETTE[1], genuine: PALETTE[2], impostor: PALETTE[3], initial: PALETTE[7], final: PALETTE[0] };
 
@@ -194,6 +202,10 @@ function trainingSection(data: ReportData, options: ReportOptions): ReportSectio
     { name: 'lr', title: 'Learning rate', values: records.map((r) => r.lr), yLabel: 'lr', color: PALETTE[4], caption: 'Learning rate per step.' },
     { name: 'speed', title: 'Throughput', values: records.map((r) => r.imgPerS), yLabel: 'images / s', color: PALETTE[5], caption: 'Training images per second.' },
     { name: 'omega', title: 'Mean SDS weight ω', values: records.map((r) => r.omega), yLabel: 'ω', color: PALETTE[9], caption: 'Mean sample weight ω of the batch (SDS re-weighting).' },
+    { name: 'gamma', title: 'Embedding scale γ', values: records.map((r) => r.gammaMean ?? NaN), yLabel: 'mean γ', color: PALETTE[6], caption: "Mean γ of the embedding BN ('features'), the latent cloud's scale." },
+    { name: 'mst-ratio', title: 'Latent / input MST scale', values: records.map((r) => r.mstRatio ?? NaN), yLabel: 'ratio', color: PALETTE[1], caption: 'Median latent MST edge ÷ median input MST edge of the batch, in the units the topology loss compares.' },
+    { name: 'participation', title: 'Participation ratio', values: records.map((r) => r.participation ?? NaN), yLabel: '(Σλ)²/Σλ²', color: PALETTE[2], caption: "Participation ratio of the batch embedding's covariance: the number of directions it spreads over." },
+    { name: 'pgt-one', title: 'Samples with p_gt = 1', values: records.map((r) => r.pGtOne ?? NaN), yLabel: 'samples', color: PALETTE[3], caption: "Samples of the batch whose p_gt is exactly 1 in the run's precision: the official ω2 = 1 − int(p_gt) is 0 for them (D8)." },
   ];
   for (const s of small) {
     if (finiteExtent([s.values]).count === 0) continue;
@@ -526,7 +538,8 @@ function configTable(config: Record<string, unknown>): string {
   return `<details open="open"><summary>${escapeXml(plural(entries.length, 'setting'))}</summary>\n<table class="config">\n${body}\n</table>\n</details>`;
 }
 
-function sectionHtml(section: ReportSection): string {
+/** One section as HTML (figures in rows, notes above). */
+export function sectionHtml(section: ReportSection): string {
   const parts = [`<section id="${section.id}">`, `<h2>${escapeXml(section.title)}</h2>`];
   for (const note of section.notes) parts.push(`<p class="note">${escapeXml(note)}</p>`);
   const figure = (f: ReportFigure) => `<figure id="fig-${f.name}"${f.small ? ' class="small"' : ''}>${f.svg}<figcaption>${escapeXml(f.caption)}</figcaption></figure>`;
@@ -537,22 +550,29 @@ function sectionHtml(section: ReportSection): string {
   return parts.join('\n');
 }
 
-function page(data: ReportData, sections: ReportSection[]): string {
-  const title = escapeXml(String(data.title ?? 'topofr run'));
+/** A self-contained HTML page (the report's style) around the given body parts. */
+export function htmlDocument(title: string, body: string[]): string {
+  const t = escapeXml(title);
   return [
     '<!DOCTYPE html>',
     '<html lang="en">',
-    `<head><meta charset="utf-8"/><meta name="viewport" content="width=device-width, initial-scale=1"/><title>${title}</title><style>${CSS}</style></head>`,
+    `<head><meta charset="utf-8"/><meta name="viewport" content="width=device-width, initial-scale=1"/><title>${t}</title><style>${CSS}</style></head>`,
     '<body>',
-    `<h1>${title}</h1>`,
-    `<section id="summary"><h2>Summary</h2>\n${summaryTable(data.summary)}\n</section>`,
-    `<section id="config"><h2>Configuration</h2>\n${configTable(data.config)}\n</section>`,
-    ...sections.map(sectionHtml),
+    `<h1>${t}</h1>`,
+    ...body,
     '<footer>Written by topofr. Self-contained: inline SVG, no scripts, no external resources.</footer>',
     '</body>',
     '</html>',
     '',
   ].join('\n');
+}
+
+function page(data: ReportData, sections: ReportSection[]): string {
+  return htmlDocument(String(data.title ?? 'topofr run'), [
+    `<section id="summary"><h2>Summary</h2>\n${summaryTable(data.summary)}\n</section>`,
+    `<section id="config"><h2>Configuration</h2>\n${configTable(data.config)}\n</section>`,
+    ...sections.map(sectionHtml),
+  ]);
 }
 
 /** One self-contained HTML page (inline SVGs, no script, no external resource). */

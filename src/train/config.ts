@@ -40,6 +40,8 @@ export interface TrainConfig {
   head: 'arcface' | 'cosface' | 'softmax';
   scale: number;
   margin: number;
+  /** Freeze the embedding BN's γ at 1 (insightface arcface_torch); TopoFR trains it (TOPOFR.md §1.8). */
+  freezeEmbeddingScale: boolean;
   // optimisation
   epochs: number;
   batchSize: number;
@@ -65,6 +67,9 @@ export interface TrainConfig {
   omega2: 'paper' | 'code' | 'none';
   /** λ of ω1 (code: temp = 1). */
   lambda: number;
+  /** 'fp16-autocast': the tensors the official AMP run holds in fp16 are rounded to binary16 where
+   *  they feed the losses and SDE (src/train/amp.ts); 'fp32': everything float32. */
+  precision: 'fp16-autocast' | 'fp32';
   // run control
   checkpointEvery: number;
   logEvery: number;
@@ -107,6 +112,7 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = {
   head: 'arcface',
   scale: 64,
   margin: 0.5,
+  freezeEmbeddingScale: false,
   epochs: 6,
   batchSize: 64,
   lr: 0.1,
@@ -122,6 +128,7 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = {
   omega1: 'code',
   omega2: 'code',
   lambda: 1,
+  precision: 'fp16-autocast',
   checkpointEvery: 200,
   logEvery: 1,
   backend: 'cpu',
@@ -142,6 +149,7 @@ const CHOICES: Partial<Record<Field, readonly (string | number)[]>> = {
   omega1: ['code', 'paper', 'none'],
   omega2: ['paper', 'code', 'none'],
   backend: ['cpu', 'tensorflow'],
+  precision: ['fp16-autocast', 'fp32'],
 };
 const INTEGERS: readonly Field[] = ['seed', 'trainIdentities', 'testIdentities', 'samplesPerIdentity', 'imageSize',
   'verificationPairs', 'dataWorkers', 'embeddingSize', 'epochs', 'batchSize', 'checkpointEvery', 'logEvery', 'maxSteps', 'shards'];

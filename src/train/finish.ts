@@ -55,6 +55,18 @@ function discrepancies(model: tf.LayersModel, split: FaceSplit, batches: Int32Ar
   });
 }
 
+/** The ISA discrepancy of the first 8 test batches for a model trained with `config` (the per-run
+ *  report's Fig. 2/5 data; the ablation report compares rows with it). */
+export function testDiscrepancies(model: tf.LayersModel, config: TrainConfig): number[] {
+  const data = testDataset(config);
+  return discrepancies(model, data.test, testBatches(data.test, Math.min(config.batchSize, data.test.size), 8), config);
+}
+
+function testDataset(config: TrainConfig) {
+  return syntheticFaceDataset({ trainIdentities: config.trainIdentities, testIdentities: config.testIdentities,
+    samplesPerIdentity: config.samplesPerIdentity, imageSize: config.imageSize, hardness: config.hardness, seed: config.seed });
+}
+
 /** The whole run's logged steps (metrics.jsonl, which a resumed run appends to), else this process's;
  *  and the verification callback's records (lines with `val`). */
 function loggedRecords(run: FinishedRun): { steps: StepRecord[]; validation: ValRecord[] } {
@@ -70,8 +82,7 @@ export type FinishedRun = Pick<TrainRun, 'dir' | 'model' | 'steps' | 'records' |
 /** Evaluates the run, exports its model (unless `exportModel` is false: a model read back from
  *  disk), writes summary.json and report.html. */
 export async function finishRun(run: FinishedRun, config: TrainConfig, options: { exportModel?: boolean } = {}): Promise<RunSummary> {
-  const data = syntheticFaceDataset({ trainIdentities: config.trainIdentities, testIdentities: config.testIdentities,
-    samplesPerIdentity: config.samplesPerIdentity, imageSize: config.imageSize, hardness: config.hardness, seed: config.seed });
+  const data = testDataset(config);
   const pairs = verificationPairs(data.test, { pairs: config.verificationPairs, seed: config.seed });
   const evaluation = evaluatePairs(run.model, data.test, pairs);
   if (options.exportModel ?? true) await exportModel(run);

@@ -15,7 +15,7 @@ export interface SgdOptions {
 export class SgdMomentum {
   private readonly velocity = new Map<string, tf.Variable>();
 
-  constructor(private readonly variables: readonly tf.Variable[], private readonly options: SgdOptions) {
+  constructor(readonly variables: readonly tf.Variable[], private readonly options: SgdOptions) {
     for (const v of variables) this.velocity.set(v.name, tf.variable(tf.zerosLike(v), false, `${v.name}/velocity`));
   }
 

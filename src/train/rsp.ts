@@ -17,10 +17,11 @@ import {
   assertImages,
   colorJitter,
   gaussianBlur,
+  eraseBox,
   grayscale,
-  randomErasing,
   sampleBlurSigma,
   sampleColorJitter,
+  sampleErasingBox,
 } from './perturbations.js';
 import { describeValue, optionsArg } from '../util/check.js';
 
@@ -70,24 +71,71 @@ function resolveUniform(options: RspOptions): () => number {
   return mulberry32(seed);
 }
 
-/** Perturb one sample with the given operation, drawing its parameters from `uniform`. */
-function applyOperation(op: RspOperation, img: Float32Array, h: number, w: number, uniform: () => number): { image: Float32Array; record: RspRecord } {
+/** Draws the parameters of `op` for one sample from `uniform` (in the operation's own draw order). */
+function drawRecord(op: RspOperation, h: number, w: number, uniform: () => number): RspRecord {
   switch (op) {
-    case 'gaussianBlur': {
-      const sigma = sampleBlurSigma(uniform);
-      return { image: gaussianBlur(img, h, w, sigma), record: { operation: op, sigma } };
-    }
+    case 'gaussianBlur':
+      return { operation: op, sigma: sampleBlurSigma(uniform) };
     case 'grayscale':
-      return { image: grayscale(img, h, w), record: { operation: op } };
-    case 'colorJitter': {
-      const jitter = sampleColorJitter(uniform);
-      return { image: colorJitter(img, h, w, jitter), record: { operation: op, jitter } };
-    }
-    case 'randomErasing': {
-      const { image, box } = randomErasing(img, h, w, uniform);
-      return { image, record: { operation: op, box } };
-    }
+      return { operation: op };
+    case 'colorJitter':
+      return { operation: op, jitter: sampleColorJitter(uniform) };
+    case 'randomErasing':
+      return { operation: op, box: sampleErasingBox(h, w, uniform) };
   }
+}
+
+/** One sample perturbed as `record` says. */
+function applyRecord(record: RspRecord, img: Float32Array, h: number, w: number): Float32Array {
+  switch (record.operation) {
+    case 'gaussianBlur':
+      return gaussianBlur(img, h, w, record.sigma);
+    case 'grayscale':
+      return grayscale(img, h, w);
+    case 'colorJitter':
+      return colorJitter(img, h, w, record.jitter);
+    case 'randomErasing':
+      return eraseBox(img, h, w, record.box);
+    default:
+      throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE',
+        `applyStructurePerturbation: unknown operation ${JSON.stringify((record as { operation?: unknown }).operation)} (one of ${RSP_OPERATIONS.join(', ')})`);
+  }
+}
+
+/** The RSP draws for n samples: per sample u ≤ ξ, then the operation index, then its parameters. */
+export function drawStructurePerturbation(n: number, h: number, w: number, options: RspOptions): (RspRecord | null)[] {
+  const probability = options.probability ?? 0.2;
+  if (typeof probability !== 'number' || !(probability >= 0 && probability <= 1))
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `randomStructurePerturbation: probability must be in [0, 1], got ${describeValue(probability)}`);
+  const uniform = resolveUniform(options);
+  const decisions: (RspRecord | null)[] = [];
+  for (let i = 0; i < n; i++) {
+    if (!(uniform() <= probability)) decisions.push(null);
+    else decisions.push(drawRecord(RSP_OPERATIONS[Math.floor(uniform() * RSP_OPERATIONS.length)]!, h, w, uniform));
+  }
+  return decisions;
+}
+
+/**
+ * Applies given RSP decisions (one per sample: what to apply with which parameters, or null for
+ * none) to a batch of n NHWC RGB images of h×w in [−1, 1]: how a step is replayed with the draws of
+ * another run (e.g. the official train.py's). `batch` is written only for erased samples with
+ * `inPlaceErasing` (D3).
+ */
+export function applyStructurePerturbation(batch: Float32Array, n: number, h: number, w: number,
+  decisions: readonly (RspRecord | null)[], options: Pick<RspOptions, 'inPlaceErasing'> = {}): RspResult {
+  assertImages(batch, n, h, w, 'applyStructurePerturbation');
+  if (!Array.isArray(decisions) || decisions.length !== n)
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_SHAPE', `applyStructurePerturbation: expected ${n} decisions (one per sample, null = unchanged), got ${Array.isArray(decisions) ? decisions.length : typeof decisions}`);
+  const size = h * w * CHANNELS;
+  const perturbed = batch.slice();
+  decisions.forEach((record, i) => {
+    if (record === null) return;
+    const image = applyRecord(record, batch.subarray(i * size, (i + 1) * size), h, w);
+    perturbed.set(image, i * size);
+    if (record.operation === 'randomErasing' && options.inPlaceErasing === true) batch.set(image, i * size);
+  });
+  return { perturbed, applied: [...decisions] };
 }
 
 /**
@@ -97,23 +145,5 @@ function applyOperation(op: RspOperation, img: Float32Array, h: number, w: numbe
 export function randomStructurePerturbation(batch: Float32Array, n: number, h: number, w: number, given: RspOptions): RspResult {
   const options = optionsArg<RspOptions>(given, 'randomStructurePerturbation');
   assertImages(batch, n, h, w, 'randomStructurePerturbation');
-  const probability = options.probability ?? 0.2;
-  if (typeof probability !== 'number' || !(probability >= 0 && probability <= 1))
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `randomStructurePerturbation: probability must be in [0, 1], got ${describeValue(probability)}`);
-  const uniform = resolveUniform(options);
-  const size = h * w * CHANNELS;
-  const perturbed = batch.slice();
-  const applied: (RspRecord | null)[] = [];
-  for (let i = 0; i < n; i++) {
-    if (!(uniform() <= probability)) {
-      applied.push(null);
-      continue;
-    }
-    const op = RSP_OPERATIONS[Math.floor(uniform() * RSP_OPERATIONS.length)];
-    const { image, record } = applyOperation(op, batch.subarray(i * size, (i + 1) * size), h, w, uniform);
-    perturbed.set(image, i * size);
-    if (op === 'randomErasing' && options.inPlaceErasing === true) batch.set(image, i * size);
-    applied.push(record);
-  }
-  return { perturbed, applied };
+  return applyStructurePerturbation(batch, n, h, w, drawStructurePerturbation(n, h, w, options), options);
 }

@@ -29,7 +29,8 @@ import type { TrainConfig } from './config.js';
 import { SgdMomentum } from './optimizer.js';
 import { polyLearningRate } from './schedule.js';
 import type { GumFit } from './gum.js';
-import { headOf, softmaxClassifier, stepLoss, type StepParts } from './step.js';
+import { embeddingScale } from './geometry.js';
+import { emptyParts, headOf, softmaxClassifier, stepLoss, type StepParts } from './step.js';
 import { VerificationCallback } from './verification-callback.js';
 
 export interface StepRecord extends StepParts {
@@ -111,7 +112,7 @@ export async function createSession(config: TrainConfig, options: SessionOptions
   const loader = createLoader(source, { batchSize: config.batchSize / ranks, worldSize: ranks, rank: world.rank,
     imageSize: config.imageSize, seed: config.seed, workers: config.dataWorkers, skipBadImages: config.skipBadImages, onWarning: options.log });
   const model = iresnet({ depth: config.depth, inputSize: config.imageSize, widthMultiplier: config.widthMultiplier,
-    embeddingSize: config.embeddingSize, seed: config.seed });
+    embeddingSize: config.embeddingSize, seed: config.seed, freezeEmbeddingScale: config.freezeEmbeddingScale });
   const partialFc = config.partialFc ? new PartialFc(world, { classes: source.classes, embeddingSize: config.embeddingSize,
     head: headOf(config), sampleRate: config.sampleRate, seed: config.seed }) : undefined;
   const centres = partialFc?.centres ?? classCentres(source.classes, config.embeddingSize, config.seed);
@@ -136,8 +137,8 @@ export async function createSession(config: TrainConfig, options: SessionOptions
       const { grads, parts, norm } = stepGradients(plan, (shard) => {
         const [from, to] = ranks > 1 ? [0, batch.labels.length] : shardRange(config.batchSize, shard, config.shards);
         const images = batch.images.subarray(from * pixels, to * pixels), labels = batch.labels.subarray(from, to);
-        const parts: StepParts = { loss: NaN, cls: NaN, topo: NaN, omega: NaN, pi: NaN, perturbed: 0 };
-        const classifier = partialFc ? partialFc.classifier(k) : softmaxClassifier(centres, headOf(config));
+        const parts = emptyParts();
+        const classifier = partialFc ? partialFc.classifier(k) : softmaxClassifier(centres, headOf(config), config.precision);
         // RSP's stream: shard 0 keeps the unsharded step's, so shards = 1 trains as before.
         const f = stepLoss(model, classifier, { images, labels, n: labels.length, size: config.imageSize },
           config, mixSeed(STEP_STREAM, config.seed, k, 2 + 2 * shard), parts, shard === 0 ? onGum : undefined);
@@ -147,6 +148,7 @@ export async function createSession(config: TrainConfig, options: SessionOptions
       });
       const gradNorm = optimizer.step(grads, lr, norm);
       tf.dispose(Object.values(grads));
+      parts.gammaMean = embeddingScale(model);
       if (!Number.isFinite(parts.loss)) throw new TopofrRangeError('ERR_TOPOFR_NON_FINITE', `training diverged at step ${k}: loss ${parts.loss} (lower lr or alpha)`);
       return { step: k + 1, epoch: batch.epoch, lr, gradNorm, ...parts, imgPerS: (config.batchSize * 1000) / (performance.now() - ts) };
     },

@@ -38,7 +38,10 @@ export interface ResidualBlockAttrs {
 /** A BN layer's batch statistics, for its moving averages. */
 export interface BatchStatistics {
   mean: Float32Array;
+  /** Biased (divided by count). */
   variance: Float32Array;
+  /** Values per channel the statistics were taken over. */
+  count: number;
 }
 
 interface Geometry {
@@ -119,9 +122,11 @@ export function residualBlock(x: tf.Tensor4D, params: ResidualBlockParams, attrs
     // outs: c1, c2, stats1..3[, d, statsD]; in the binding's saved order: c1, c2[, d], stats1..3[, statsD].
     const [c1, c2, s1, s2, s3, d, sd] = outs;
     const stats = sd ? [s1!, s2!, s3!, sd] : [s1!, s2!, s3!];
-    statistics = stats.map((s) => {
+    // BN1 and BN2 normalise values at x's resolution, BN3 and BN_d at y's.
+    const perChannel = [input!.size / input!.shape[3]!, y!.size / y!.shape[3]!];
+    statistics = stats.map((s, i) => {
       const v = s.dataSync() as Float32Array, c = s.shape[1]!;
-      return { mean: v.slice(0, c), variance: v.slice(c, 2 * c) };
+      return { mean: v.slice(0, c), variance: v.slice(c, 2 * c), count: perChannel[i < 2 ? 0 : 1]! };
     });
     const keptNames = d ? SAVED : SAVED.filter((n) => n !== 'd' && n !== 'statsD');
     const kept = d && sd ? [c1!, c2!, d, s1!, s2!, s3!, sd] : [c1!, c2!, s1!, s2!, s3!];
