@@ -23,4 +23,14 @@ const DeviceInfo& device_info();
 // with CUDA's own message on any failure (no device, out of device memory, …).
 void pairwise_distances(const float* points, int64_t n, int64_t dim, Metric metric, float* out);
 
+// How pairwise_distances splits the k range for n points of dimension dim: one slice (the tiled
+// kernel) for large n, else at least one block per multiprocessor where the depth allows (split-K).
+// multiprocessors 0: device 0's count.
+struct SplitInfo {
+  int slices;
+  int64_t depth;
+  int multiprocessors;
+};
+SplitInfo distance_split(int64_t n, int64_t dim, int multiprocessors = 0);
+
 }  // namespace topofr::cuda

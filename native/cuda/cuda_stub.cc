@@ -22,4 +22,6 @@ void pairwise_distances(const float*, int64_t, int64_t, Metric, float*) {
   throw std::runtime_error(kNotBuilt);
 }
 
+SplitInfo distance_split(int64_t, int64_t, int) { throw std::runtime_error(kNotBuilt); }
+
 }  // namespace topofr::cuda

@@ -1,0 +1,61 @@
+// A small test harness for the CUDA tests (test/cuda-emulated/*.cc). The same binary is built two
+// ways (scripts/build-cuda-tests.mjs): against the SIMT emulator with g++ (TOPOFR_EMULATED; CI runs
+// it in several schedules, with and without ASan/UBSan, from test/cuda-emulated.test.ts), and with
+// nvcc against the real runtime (scripts/gpu-check.sh), where the comparisons tighten to bitwise.
+//
+//   TEST(name) { ... }            a test case; CHECK(cond) << "details" records a failure
+//   cuda_tests --filter SUBSTR --schedule forward|reversed|shuffled --seed N --list
+// Output: one line per test, "ok NAME" or "FAIL NAME: ...", then "N passed, M failed".
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace topofr::test {
+
+struct Case {
+  const char* name;
+  std::function<void()> body;
+};
+std::vector<Case>& registry();
+
+struct Registrar {
+  Registrar(const char* name, std::function<void()> body) { registry().push_back({name, std::move(body)}); }
+};
+
+// Collects a failure's message; the destructor records it (so `CHECK(x) << "why"` reads naturally).
+class Failure {
+ public:
+  Failure(const char* file, int line, const char* expression);
+  ~Failure();
+  template <class T>
+  Failure& operator<<(const T& v) {
+    message_ << v;
+    return *this;
+  }
+
+ private:
+  std::ostringstream message_;
+};
+
+// True where the kernels run on a real GPU (bitwise comparisons), false under the emulator.
+bool on_gpu();
+
+// Seeded inputs, so every run sees the same data.
+std::vector<float> gaussian_points(int64_t n, int64_t dim, uint64_t seed);
+
+}  // namespace topofr::test
+
+#define TOPOFR_TEST_CAT2(a, b) a##b
+#define TOPOFR_TEST_CAT(a, b) TOPOFR_TEST_CAT2(a, b)
+#define TEST(name)                                                                                  \
+  static void TOPOFR_TEST_CAT(test_body_, __LINE__)();                                             \
+  static ::topofr::test::Registrar TOPOFR_TEST_CAT(test_registrar_, __LINE__)(name, TOPOFR_TEST_CAT(test_body_, __LINE__)); \
+  static void TOPOFR_TEST_CAT(test_body_, __LINE__)()
+#define CHECK(cond) \
+  if (cond) {       \
+  } else            \
+    ::topofr::test::Failure(__FILE__, __LINE__, #cond)
