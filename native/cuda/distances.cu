@@ -51,7 +51,8 @@ void launch(const DevicePoints& p, float* out, int64_t ldo, cudaStream_t stream)
     return;
   }
   TOPOFR_LAUNCH(kernels::gram_partials, static_cast<unsigned>(tiles * split.slices), kernels::kTileThreads, 0, stream)(
-      p.x.get(), p.ldx, p.n_pad, static_cast<int>(tiles), split.depth, p.partial.get());
+      p.x.get(), p.ldx, static_cast<int>(p.n_pad), static_cast<int>(tiles), static_cast<int>(split.depth),
+      p.partial.get());
   check(cudaGetLastError(), "gram_partials<<<>>>");
   const int64_t pair_tiles = (p.n + kernels::kPairTile - 1) / kernels::kPairTile;
   TOPOFR_LAUNCH(kernels::split_k_distances<M>, static_cast<unsigned>(pair_tiles * (pair_tiles + 1) / 2),

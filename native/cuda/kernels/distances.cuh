@@ -328,26 +328,27 @@ __global__ void __launch_bounds__(kTileThreads, 2)
 // Split-K, first half: block b computes tile (b mod tiles) over k-slice (b / tiles), [s·depth,
 // min((s+1)·depth, ldx)), into partial[s] (n_pad × n_pad, the full tile: the epilogue reads i ≤ j).
 __global__ void __launch_bounds__(kTileThreads, 2)
-    gram_partials(const float* __restrict__ x, int64_t ldx, int64_t n_pad, int tiles, int64_t depth,
+    gram_partials(const float* __restrict__ x, int64_t ldx, int n_pad, int tiles, int depth,
                   float* __restrict__ partial) {
   __shared__ TileStages stages;
-  const int tile = static_cast<int>(blockIdx.x % tiles), slice = static_cast<int>(blockIdx.x / tiles);
   int bi, bj;
-  tile_of_block(tile, bi, bj);
-  const int row0 = bi * kTile, col0 = bj * kTile;
-  const int tid = threadIdx.x, tx = tid & 15, ty = tid >> 4;
-  const int64_t k0 = slice * depth, k1 = k0 + depth < ldx ? k0 + depth : ldx;
+  tile_of_block(blockIdx.x % tiles, bi, bj);
+  const int slice = static_cast<int>(blockIdx.x / tiles);
+  const int64_t k0 = static_cast<int64_t>(slice) * depth, k1 = k0 + depth < ldx ? k0 + depth : ldx;
 
   float acc[kMicro][kMicro] = {};
-  tile_gram(x, ldx, row0, col0, k0, k1, stages, acc);
+  tile_gram(x, ldx, bi * kTile, bj * kTile, k0, k1, stages, acc);
 
-  float* p = partial + slice * n_pad * n_pad;
+  // Indices recomputed from blockIdx rather than kept live through the main loop (registers).
+  tile_of_block(blockIdx.x % tiles, bi, bj);
+  const int tx = threadIdx.x & 15, ty = threadIdx.x >> 4;
+  float* p = partial + (static_cast<int64_t>(blockIdx.x / tiles) * n_pad + bi * kTile) * n_pad + bj * kTile;
 #pragma unroll
   for (int r = 0; r < kMicro; ++r) {
-    const int64_t i = row0 + strip(ty, r);
+    const int64_t i = strip(ty, r);
 #pragma unroll
     for (int h = 0; h < 2; ++h)
-      __stcs(reinterpret_cast<float4*>(p + i * n_pad + col0 + strip(tx, 4 * h)),
+      __stcs(reinterpret_cast<float4*>(p + i * n_pad + strip(tx, 4 * h)),
              make_float4(acc[r][4 * h], acc[r][4 * h + 1], acc[r][4 * h + 2], acc[r][4 * h + 3]));
   }
 }
