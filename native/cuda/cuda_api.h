@@ -5,6 +5,7 @@
 #include <string>
 
 #include "../core/distances.h"
+#include "../core/h0.h"
 
 namespace topofr::cuda {
 
@@ -32,5 +33,17 @@ struct SplitInfo {
   int multiprocessors;
 };
 SplitInfo distance_split(int64_t n, int64_t dim, int multiprocessors = 0);
+
+// 0-dimensional persistence on device 0: the same edges, deaths and order as the CPU's
+// persistence_h0 on the same distances (the MST under the strict order (d, u, v) is unique).
+// From points the distances stay on the GPU; a matrix is uploaded and its upper triangle used, as
+// on the CPU. The keys pack each vertex in 16 bits: n ≤ kMaxH0Points. Throws std::runtime_error
+// (no device, too little device memory: checked before allocating).
+constexpr int64_t kMaxH0Points = 65536;
+// Auto: the one-block Prim kernel up to 1024 points, dense Borůvka beyond (the tests force either).
+enum class H0Kernel { Auto, Prim, Boruvka };
+H0Pairs persistence_h0_points(const float* points, int64_t n, int64_t dim, Metric metric,
+                              H0Kernel kernel = H0Kernel::Auto);
+H0Pairs persistence_h0_matrix(const float* matrix, int64_t n, H0Kernel kernel = H0Kernel::Auto);
 
 }  // namespace topofr::cuda

@@ -24,4 +24,8 @@ void pairwise_distances(const float*, int64_t, int64_t, Metric, float*) {
 
 SplitInfo distance_split(int64_t, int64_t, int) { throw std::runtime_error(kNotBuilt); }
 
+H0Pairs persistence_h0_points(const float*, int64_t, int64_t, Metric, H0Kernel) { throw std::runtime_error(kNotBuilt); }
+
+H0Pairs persistence_h0_matrix(const float*, int64_t, H0Kernel) { throw std::runtime_error(kNotBuilt); }
+
 }  // namespace topofr::cuda
