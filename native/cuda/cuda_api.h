@@ -2,7 +2,9 @@
 // cuda_stub.cc otherwise; callers never need #ifdefs.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "../core/distances.h"
 #include "../core/h0.h"
@@ -45,5 +47,27 @@ enum class H0Kernel { Auto, Prim, Boruvka };
 H0Pairs persistence_h0_points(const float* points, int64_t n, int64_t dim, Metric metric,
                               H0Kernel kernel = H0Kernel::Auto);
 H0Pairs persistence_h0_matrix(const float* matrix, int64_t n, H0Kernel kernel = H0Kernel::Auto);
+
+// The topology-alignment loss of src/train/isa.ts (dims [0]) on the GPU. The input space (a batch
+// of n ≤ kMaxAlignmentPoints points: its distances and H0 pairing) is prepared once per batch and
+// stays on the device; each align() then uploads the latent batch, pairs it, and brings back the
+// loss, the gradient(s) and both pairings in one transfer after one synchronisation. On the same
+// distances and pairings the numbers equal isa.ts's bit for bit (the same double arithmetic).
+constexpr int64_t kMaxAlignmentPoints = 1024;
+class InputSpace;
+// Queues the upload, the distances (Euclidean) and the pairing of x (n × dim); does not wait.
+std::shared_ptr<InputSpace> prepare_input_space(const float* x, int64_t n, int64_t dim);
+struct AlignmentParams {
+  bool symmetric = false;  // 'symmetric' (paper Eq. 2) or 'code' (the official step)
+  double input_scale = 1, latent_scale = 1;
+  bool input_gradient = false;
+};
+struct AlignmentResult {
+  double loss = 0;
+  std::vector<float> grad_latent, grad_input;   // n × dim of each side (grad_input when asked)
+  std::vector<int32_t> input_edges, latent_edges;  // (n − 1) × 2, ascending (death, u, v)
+};
+// Thread-safe per input space (calls on one are serialised).
+AlignmentResult align(InputSpace& input, const float* z, int64_t dim, const AlignmentParams& params);
 
 }  // namespace topofr::cuda

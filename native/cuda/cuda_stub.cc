@@ -28,4 +28,10 @@ H0Pairs persistence_h0_points(const float*, int64_t, int64_t, Metric, H0Kernel) 
 
 H0Pairs persistence_h0_matrix(const float*, int64_t, H0Kernel) { throw std::runtime_error(kNotBuilt); }
 
+class InputSpace {};
+
+std::shared_ptr<InputSpace> prepare_input_space(const float*, int64_t, int64_t) { throw std::runtime_error(kNotBuilt); }
+
+AlignmentResult align(InputSpace&, const float*, int64_t, const AlignmentParams&) { throw std::runtime_error(kNotBuilt); }
+
 }  // namespace topofr::cuda

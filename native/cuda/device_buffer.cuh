@@ -24,6 +24,14 @@ class DeviceArray {
   DeviceArray(const DeviceArray&) = delete;
   DeviceArray& operator=(const DeviceArray&) = delete;
   DeviceArray(DeviceArray&& o) noexcept : p_(o.p_), count_(o.count_) { o.p_ = nullptr, o.count_ = 0; }
+  DeviceArray& operator=(DeviceArray&& o) noexcept {
+    if (this != &o) {
+      release();
+      p_ = o.p_, count_ = o.count_;
+      o.p_ = nullptr, o.count_ = 0;
+    }
+    return *this;
+  }
 
   void allocate(int64_t count) {
     release();

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "distances.cuh"
+#include "kernels/h0.cuh"
 
 namespace topofr::cuda {
 namespace detail {

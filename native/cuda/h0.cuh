@@ -5,7 +5,7 @@
 
 #include "../core/h0.h"
 #include "device_buffer.cuh"
-#include "kernels/h0.cuh"
+#include "kernels/edge_key.cuh"
 
 namespace topofr::cuda::detail {
 

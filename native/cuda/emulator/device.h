@@ -111,6 +111,9 @@ inline float __fmul_rn(float a, float b) { return a * b; }
 inline float __fadd_rn(float a, float b) { return a + b; }
 inline double __dmul_rn(double a, double b) { return a * b; }
 inline double __dadd_rn(double a, double b) { return a + b; }
+inline double __dsub_rn(double a, double b) { return a - b; }
+inline double __ddiv_rn(double a, double b) { return a / b; }
+inline float __double2float_rn(double a) { return static_cast<float>(a); }
 inline int __ffs(int x) { return __builtin_ffs(x); }
 inline int __ffsll(long long x) { return __builtin_ffsll(x); }
 inline int __popc(unsigned x) { return __builtin_popcount(x); }
@@ -120,3 +123,4 @@ inline float __int_as_float(int x) { return ::topofr::emu::detail::from_bits<flo
 inline int __float_as_int(float x) { return static_cast<int>(::topofr::emu::detail::to_bits(x)); }
 inline unsigned __float_as_uint(float x) { return static_cast<unsigned>(::topofr::emu::detail::to_bits(x)); }
 inline float __uint_as_float(unsigned x) { return ::topofr::emu::detail::from_bits<float>(x); }
+inline double __longlong_as_double(long long x) { return ::topofr::emu::detail::from_bits<double>(static_cast<uint64_t>(x)); }
