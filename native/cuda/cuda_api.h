@@ -9,6 +9,10 @@
 #include "../core/distances.h"
 #include "../core/h0.h"
 
+namespace topofr::rips {
+class ColumnAssembler;
+}
+
 namespace topofr::cuda {
 
 struct DeviceInfo {
@@ -69,5 +73,11 @@ struct AlignmentResult {
 };
 // Thread-safe per input space (calls on one are serialised).
 AlignmentResult align(InputSpace& input, const float* z, int64_t dim, const AlignmentParams& params);
+
+// The Rips engine's column assembly for dimensions ≥ 2 on device 0, for rips::Options::assembler:
+// lower is the dense input (Ripser's lower triangle, n points), top the highest dimension reduced.
+// It declines, and the engine assembles on the CPU, where the device memory would not hold a step
+// (checked before allocating) or beyond dimension 7.
+std::unique_ptr<rips::ColumnAssembler> rips_column_assembler(const float* lower, int64_t n, float threshold, int top);
 
 }  // namespace topofr::cuda

@@ -1,6 +1,8 @@
 // The GPU half of the addon when it was built without nvcc: it reports why, and computes nothing.
 #include <stdexcept>
 
+#include "../core/rips/column_assembler.h"
+
 #include "cuda_api.h"
 
 namespace topofr::cuda {
@@ -33,5 +35,9 @@ class InputSpace {};
 std::shared_ptr<InputSpace> prepare_input_space(const float*, int64_t, int64_t) { throw std::runtime_error(kNotBuilt); }
 
 AlignmentResult align(InputSpace&, const float*, int64_t, const AlignmentParams&) { throw std::runtime_error(kNotBuilt); }
+
+std::unique_ptr<rips::ColumnAssembler> rips_column_assembler(const float*, int64_t, float, int) {
+  throw std::runtime_error(kNotBuilt);
+}
 
 }  // namespace topofr::cuda
