@@ -50,6 +50,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("depthwiseConv2dForward", Napi::Function::New(env, DepthwiseConv2dForward, "depthwiseConv2dForward"));
   exports.Set("depthwiseConv2dBackpropInput", Napi::Function::New(env, DepthwiseConv2dBackpropInput, "depthwiseConv2dBackpropInput"));
   exports.Set("depthwiseConv2dBackpropFilter", Napi::Function::New(env, DepthwiseConv2dBackpropFilter, "depthwiseConv2dBackpropFilter"));
+  exports.Set("topologyInputSpace", Napi::Function::New(env, TopologyInputSpace, "topologyInputSpace"));
+  exports.Set("topologyAlign", Napi::Function::New(env, TopologyAlign, "topologyAlign"));
   return exports;
 }
 

@@ -27,5 +27,7 @@ Napi::Value RetainFreedMemory(const Napi::CallbackInfo& info);
 Napi::Value DepthwiseConv2dForward(const Napi::CallbackInfo& info);
 Napi::Value DepthwiseConv2dBackpropInput(const Napi::CallbackInfo& info);
 Napi::Value DepthwiseConv2dBackpropFilter(const Napi::CallbackInfo& info);
+Napi::Value TopologyInputSpace(const Napi::CallbackInfo& info);
+Napi::Value TopologyAlign(const Napi::CallbackInfo& info);
 
 }  // namespace topofr

@@ -8,10 +8,7 @@
 
 #include "../core/distances.h"
 #include "../core/h0.h"
-
-namespace topofr::rips {
-class ColumnAssembler;
-}
+#include "../core/rips/column_assembler.h"
 
 namespace topofr::cuda {
 

@@ -20,6 +20,9 @@ namespace topofr::cuda::kernels {
 
 constexpr int kRipsMaxDim = 7;  // simplices up to 8 vertices (cofacets 9), as the CPU's fast path
 constexpr int kRipsThreads = 128;
+// Blocks per multiprocessor the kernels are built for (64 registers a thread): also what keeps
+// ptxas from choosing 32 registers and spilling on sm_80.
+constexpr int kRipsBlocksPerSM = 8;
 
 using Index = long long;
 using Bits = unsigned long long;
@@ -191,7 +194,7 @@ __device__ __forceinline__ void for_each_cofacet_above(const RipsGraph& g, int* 
 }
 
 // Counts the simplices of dimension dim + 1 that the simplices of `from` generate: *total += Σ.
-__global__ void __launch_bounds__(kRipsThreads) count_cofacets(RipsGraph g, SimplexList from, int64_t count, int dim,
+__global__ void __launch_bounds__(kRipsThreads, kRipsBlocksPerSM) count_cofacets(RipsGraph g, SimplexList from, int64_t count, int dim,
                                                               unsigned long long* total) {
   const int64_t s = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (s >= count) return;
@@ -202,7 +205,7 @@ __global__ void __launch_bounds__(kRipsThreads) count_cofacets(RipsGraph g, Simp
 }
 
 // Writes them: each simplex of `from` reserves its slots in `to` at once.
-__global__ void __launch_bounds__(kRipsThreads) fill_cofacets(RipsGraph g, SimplexList from, int64_t count, int dim,
+__global__ void __launch_bounds__(kRipsThreads, kRipsBlocksPerSM) fill_cofacets(RipsGraph g, SimplexList from, int64_t count, int dim,
                                                              SimplexList to, unsigned long long* cursor) {
   const int64_t s = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (s >= count) return;
@@ -218,7 +221,7 @@ __global__ void __launch_bounds__(kRipsThreads) fill_cofacets(RipsGraph g, Simpl
 }
 
 // The columns among the simplices of `list` (dimension dim).
-__global__ void __launch_bounds__(kRipsThreads) select_columns(RipsGraph g, SimplexList list, int64_t count, int dim,
+__global__ void __launch_bounds__(kRipsThreads, kRipsBlocksPerSM) select_columns(RipsGraph g, SimplexList list, int64_t count, int dim,
                                                               const Index* pivots, int64_t pivot_count, SimplexList out,
                                                               int64_t capacity, unsigned long long* cursor) {
   const int64_t s = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -230,7 +233,7 @@ __global__ void __launch_bounds__(kRipsThreads) select_columns(RipsGraph g, Simp
 
 // The columns of dimension dim + 1 straight from the simplices of `from` (dimension dim), for the
 // top dimension, whose simplices need not be stored.
-__global__ void __launch_bounds__(kRipsThreads) select_cofacets(RipsGraph g, SimplexList from, int64_t count, int dim,
+__global__ void __launch_bounds__(kRipsThreads, kRipsBlocksPerSM) select_cofacets(RipsGraph g, SimplexList from, int64_t count, int dim,
                                                                const Index* pivots, int64_t pivot_count, SimplexList out,
                                                                int64_t capacity, unsigned long long* cursor) {
   const int64_t s = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;

@@ -16,7 +16,7 @@
 
 namespace topofr::cuda::kernels {
 
-constexpr int kAlignThreads = 1024;  // alignment_pairs: one block
+constexpr int kAlignThreads = 256;  // alignment_pairs: one block (more would spill: 64 registers at 1024)
 constexpr int kGradientThreads = 256;
 
 // One side (input or latent) of the alignment: its points, distances and pairing.
