@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Builds the CUDA test binary (test/cuda-emulated/*.cc) one of two ways:
 //   --emulated   g++ only: native/cuda's .cu files compiled as C++ against the SIMT emulator
-//                (native/cuda/emulator/); what CI runs. --sanitize adds ASan + UBSan,
+//                (native/cuda/emulator/); what CI runs. --sanitize adds ASan + UBSan to the
+//                emulator, the GPU code and the tests (the CPU reference is built plainly: it is not
+//                what is under test, and one set of its objects serves every configuration);
 //                --mutation NAME builds one of the deliberate bugs of native/cuda/portable.cuh.
 //   --gpu        nvcc for the .cu files (real kernels, --arch, default sm_90), g++ for the rest;
 //                what scripts/gpu-check.sh runs on a machine with a GPU.
@@ -32,6 +34,8 @@ const ISA_FLAGS = {
 const EMULATOR = ['native/cuda/emulator/simt.cc', 'native/cuda/emulator/runtime.cc'];
 /** Tests of the emulator itself: meaningful only under it. */
 const EMULATOR_ONLY_TESTS = new Set(['test/cuda-emulated/emulator_test.cc']);
+/** Where the mutation sites are (kernels/distances.cuh): the one source a mutation build recompiles. */
+const MUTATED = 'native/cuda/distances.cu';
 
 export function parseArgs(argv) {
   const o = { mode: '', sanitize: false, mutation: '', arch: 'sm_90', out: '', jobs: Math.max(1, os.availableParallelism?.() ?? os.cpus().length) };
@@ -48,7 +52,7 @@ export function parseArgs(argv) {
   if (!o.mode) throw new Error('build-cuda-tests: --emulated or --gpu');
   if (o.mode === 'gpu' && (o.sanitize || o.mutation)) throw new Error('build-cuda-tests: --sanitize and --mutation are for --emulated');
   if (!['', 'drop_sync', 'lane_exit', 'no_bound'].includes(o.mutation)) throw new Error(`build-cuda-tests: unknown mutation ${o.mutation}`);
-  o.out ||= path.join(root, 'build', `cuda-tests-${o.mode}${o.sanitize ? '-sanitized' : ''}`);
+  o.out ||= path.join(root, 'build', `cuda-tests-${o.mode}`);
   return o;
 }
 
@@ -58,7 +62,7 @@ function sources(mode) {
     .filter((f) => f.endsWith('.cc'))
     .map((f) => `test/cuda-emulated/${f}`)
     .filter((f) => mode === 'emulated' || !EMULATOR_ONLY_TESTS.has(f));
-  return { cuda, cxx: [...REFERENCE, ...Object.keys(ISA_FLAGS), ...(mode === 'emulated' ? EMULATOR : []), ...tests] };
+  return { cuda, reference: [...REFERENCE, ...Object.keys(ISA_FLAGS)], tested: [...(mode === 'emulated' ? EMULATOR : []), ...tests] };
 }
 
 /** A cached object is current when its dependency file lists nothing newer than it. */
@@ -83,11 +87,11 @@ async function pool(tasks, jobs) {
 
 export async function build(o) {
   mkdirSync(o.out, { recursive: true });
-  const { cuda, cxx } = sources(o.mode);
+  const { cuda, reference, tested } = sources(o.mode);
   const base = ['-std=c++17', '-I', root, '-fno-math-errno', '-Wall', '-Wextra', '-Wno-unused-parameter', '-pthread'];
-  const optimise = o.sanitize
-    ? ['-O1', '-g', '-fsanitize=address,undefined', '-fno-sanitize-recover=undefined', '-fno-omit-frame-pointer']
-    : ['-O2'];
+  const sanitize = ['-fsanitize=address,undefined', '-fno-sanitize-recover=undefined'];
+  // -g1: line tables, so that the kernel line of an ASan report can be named.
+  const optimise = o.sanitize ? ['-O1', '-g1', '-fno-omit-frame-pointer', ...sanitize] : ['-O2'];
   const emulated = o.mode === 'emulated' ? ['-DTOPOFR_EMULATED'] : [];
   const mutation = o.mutation ? [`-DTOPOFR_MUTATION=TOPOFR_MUTATION_${o.mutation}`] : [];
   const jobs = [];
@@ -103,14 +107,15 @@ export async function build(o) {
       return object;
     });
   };
-  for (const f of cxx) compile(f, 'g++', [...base, ...optimise, ...emulated, ...(ISA_FLAGS[f] ?? [])]);
+  for (const f of reference) compile(f, 'g++', [...base, '-O2', ...(ISA_FLAGS[f] ?? [])]);
+  for (const f of tested) compile(f, 'g++', [...base, ...optimise, ...emulated]);
   for (const f of cuda) {
-    if (o.mode === 'emulated') compile(f, 'g++', ['-x', 'c++', ...base, ...optimise, ...emulated, ...mutation]);
+    if (o.mode === 'emulated') compile(f, 'g++', ['-x', 'c++', ...base, ...optimise, ...emulated, ...(f === MUTATED ? mutation : [])]);
     else compile(f, 'nvcc', ['-std=c++17', '-I', root, '-O3', `-arch=${o.arch}`, '-Xptxas=-warn-spills,-Werror', '-Xcompiler=-fno-math-errno']);
   }
   const objects = await pool(jobs, o.jobs);
-  const binary = path.join(o.out, o.mutation ? `cuda_tests-${o.mutation}` : 'cuda_tests');
-  if (o.mode === 'emulated') await run('g++', [...optimise, '-pthread', ...objects, '-o', binary]);
+  const binary = path.join(o.out, ['cuda_tests', ...(o.sanitize ? ['sanitized'] : []), ...(o.mutation ? [o.mutation] : [])].join('-'));
+  if (o.mode === 'emulated') await run('g++', [...(o.sanitize ? sanitize : []), '-pthread', ...objects, '-o', binary]);
   else await run('nvcc', [`-arch=${o.arch}`, ...objects, '-o', binary, '-lpthread']);
   return binary;
 }

@@ -144,8 +144,8 @@ AlignmentResult align(InputSpace& input, const float* z, int64_t dim, const Alig
   result.latent_edges.resize(2 * (n - 1));
   std::memcpy(result.input_edges.data(), host.data() + at_input_edges, edges_bytes);
   std::memcpy(result.latent_edges.data(), host.data() + at_latent_edges, edges_bytes);
-  std::memcpy(result.grad_latent.data(), host.data() + at_grad_latent, result.grad_latent.size() * sizeof(float));
-  std::memcpy(result.grad_input.data(), host.data() + at_grad_input, result.grad_input.size() * sizeof(float));
+  std::copy_n(reinterpret_cast<const float*>(host.data() + at_grad_latent), result.grad_latent.size(), result.grad_latent.data());
+  std::copy_n(reinterpret_cast<const float*>(host.data() + at_grad_input), result.grad_input.size(), result.grad_input.data());
   return result;
 }
 

@@ -2,7 +2,6 @@
 // distance matrix: identical edges, deaths and order, bit for bit, for both kernels (one-block Prim,
 // dense Borůvka), with ties, duplicates, edge sizes and matrix input.
 #include <cmath>
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -20,9 +19,7 @@ const char* kernel_name(H0Kernel k) { return k == H0Kernel::Prim ? "prim" : k ==
 
 void expect_same(const H0Pairs& gpu, const H0Pairs& cpu, const std::string& what) {
   CHECK(gpu.edges == cpu.edges) << what << ": edges differ (" << gpu.edges.size() / 2 << " vs " << cpu.edges.size() / 2 << ")";
-  CHECK(gpu.deaths.size() == cpu.deaths.size() &&
-        std::memcmp(gpu.deaths.data(), cpu.deaths.data(), cpu.deaths.size() * sizeof(float)) == 0)
-      << what << ": deaths differ bitwise";
+  CHECK(same_bits(gpu.deaths, cpu.deaths)) << what << ": deaths differ bitwise";
 }
 
 // From points: the GPU pairs its own distances; the CPU pairs the same matrix (the GPU's, which

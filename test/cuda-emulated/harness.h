@@ -8,6 +8,7 @@
 // Output: one line per test, "ok NAME" or "FAIL NAME: ...", then "N passed, M failed".
 #pragma once
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <random>
 #include <sstream>
@@ -43,6 +44,12 @@ class Failure {
 
 // True where the kernels run on a real GPU (bitwise comparisons), false under the emulator.
 bool on_gpu();
+
+// Equal sizes and equal bytes (−0 ≠ +0, NaN = the same NaN).
+template <class T>
+bool same_bits(const std::vector<T>& a, const std::vector<T>& b) {
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0);
+}
 
 // Seeded inputs, so every run sees the same data.
 std::vector<float> gaussian_points(int64_t n, int64_t dim, uint64_t seed);

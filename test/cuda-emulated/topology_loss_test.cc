@@ -72,10 +72,6 @@ cuda::AlignmentResult reference(const Space& X, const Space& Z, const cuda::Alig
   return r;
 }
 
-bool bitwise(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
-}
-
 void check(const std::vector<float>& x, int64_t dx, const std::vector<float>& z, int64_t dz, int64_t n,
            const cuda::AlignmentParams& o, cuda::InputSpace* prepared = nullptr) {
   const Space X(x, n, dx, o.input_scale), Z(z, n, dz, o.latent_scale);
@@ -88,8 +84,8 @@ void check(const std::vector<float>& x, int64_t dx, const std::vector<float>& z,
   CHECK(std::memcmp(&got.loss, &want.loss, sizeof(double)) == 0) << what << ": loss " << got.loss << " vs " << want.loss;
   CHECK(got.input_edges == want.input_edges) << what << ": input pairing";
   CHECK(got.latent_edges == want.latent_edges) << what << ": latent pairing";
-  CHECK(bitwise(got.grad_latent, want.grad_latent)) << what << ": latent gradient";
-  CHECK(bitwise(got.grad_input, want.grad_input)) << what << ": input gradient";
+  CHECK(same_bits(got.grad_latent, want.grad_latent)) << what << ": latent gradient";
+  CHECK(same_bits(got.grad_input, want.grad_input)) << what << ": input gradient";
 }
 
 TEST("topology loss: both variants, both gradients, edge batch sizes") {

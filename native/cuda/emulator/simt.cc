@@ -63,7 +63,7 @@ topofr_emu_switch:
 namespace topofr::emu {
 
 namespace detail {
-thread_local Context* current = nullptr;
+__thread Context* current = nullptr;
 }  // namespace detail
 
 namespace {
@@ -157,6 +157,8 @@ struct Block {
   std::vector<Fiber> fibers;  // kept between launches: their stacks are reused
   int count = 0;              // threads in this block
   std::deque<int> queue;      // the runnable fibers, in the order they will run
+  std::vector<int> arrivals;  // per warp: lanes waiting at a collective
+  std::vector<unsigned> exited;  // per warp: lanes that have exited
   std::mt19937_64 random;
   Suspended scheduler;
   Fiber* running = nullptr;
@@ -295,9 +297,14 @@ int source_lane(const Fiber& f, int lane) {
 }
 
 // Called when lane `arrived` reaches a collective: completes it once every lane of its mask is there.
+// Lanes are counted as they arrive, so the mask is examined only once enough of them wait.
 void try_complete(const Fiber& arrived) {
   const int warp = arrived.linear / 32, lane0 = arrived.linear % 32;
   const unsigned mask = arrived.mask;
+  if (const unsigned gone = mask & g_block.exited[warp])
+    fail("lane " + std::to_string(lane0) + " (" + where(arrived) + ") waits at " + op_name(arrived.op) + " (mask " +
+         hex(mask) + ") for lane " + std::to_string(__builtin_ctz(gone)) + ", which has exited");
+  if (++g_block.arrivals[warp] < __builtin_popcount(mask)) return;
   for (int l = 0; l < 32; ++l) {
     if (!(mask >> l & 1u)) continue;
     const Fiber* f = lane_fiber(warp, l);
@@ -336,12 +343,14 @@ void try_complete(const Fiber& arrived) {
     f.state = State::Ready;
     woken.push_back(f.linear);
   }
+  g_block.arrivals[warp] -= static_cast<int>(woken.size());
   enqueue(std::move(woken));
 }
 
 // A fiber has exited: a lane that waits for it can never go on.
 void check_waiters(const Fiber& exited) {
   const int warp = exited.linear / 32, lane = exited.linear % 32;
+  g_block.exited[warp] |= 1u << lane;
   for (int l = 0; l < 32; ++l) {
     const Fiber* f = lane_fiber(warp, l);
     if (f && f->state == State::AtWarp && (f->mask >> lane & 1u))
@@ -385,6 +394,8 @@ void run_block(const detail::Context& context, int count) {
   Block& b = g_block;
   b.count = count;
   b.queue.clear();
+  b.arrivals.assign((count + 31) / 32, 0);
+  b.exited.assign((count + 31) / 32, 0);
   b.error.clear();
   if (b.fibers.size() < static_cast<size_t>(count)) b.fibers.resize(count);
   std::vector<int> all(count);

@@ -71,7 +71,9 @@ struct Context {
   unsigned char* dynamic_shared = nullptr;
 };
 // The running fiber's context; valid inside a kernel only.
-extern thread_local Context* current;
+// __thread, not thread_local: a plain TLS slot with no initialisation wrapper, whose call GCC 12 mixes
+// up with UBSan's null check of the address (a false "load of null pointer" report).
+extern __thread Context* current;
 
 enum class WarpOp { Sync, Shfl, ShflUp, ShflDown, ShflXor, Ballot, Any, All };
 
