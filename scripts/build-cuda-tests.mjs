@@ -59,10 +59,15 @@ export function parseArgs(argv) {
 function sources(mode) {
   const cuda = JSON.parse(readFileSync(path.join(root, 'native/sources.json'), 'utf8')).cuda;
   const tests = readdirSync(path.join(root, 'test/cuda-emulated'))
-    .filter((f) => f.endsWith('.cc'))
+    .filter((f) => /\.(cc|cu)$/.test(f))
     .map((f) => `test/cuda-emulated/${f}`)
     .filter((f) => mode === 'emulated' || !EMULATOR_ONLY_TESTS.has(f));
-  return { cuda, reference: [...REFERENCE, ...Object.keys(ISA_FLAGS)], tested: [...(mode === 'emulated' ? EMULATOR : []), ...tests] };
+  // Device code (.cu: the GPU half and the kernel benches) goes to nvcc on a GPU build.
+  return {
+    cuda: [...cuda, ...tests.filter((f) => f.endsWith('.cu'))],
+    reference: [...REFERENCE, ...Object.keys(ISA_FLAGS)],
+    tested: [...(mode === 'emulated' ? EMULATOR : []), ...tests.filter((f) => f.endsWith('.cc'))],
+  };
 }
 
 /** A cached object is current when its dependency file lists nothing newer than it. */

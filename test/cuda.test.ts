@@ -1,25 +1,13 @@
-// GPU == CPU. Runs where a CUDA device is usable and is reported as skipped (never as passed) where
-// none is; the no-GPU behaviour itself is checked in errors.test.ts and capabilities.test.ts.
-import { describe, expect, it } from 'vitest';
-import { capabilities, pairwiseDistances, persistenceH0 } from '../src/index.js';
-import { randomPoints } from './support/oracle.js';
+// GPU == CPU through the public API: the checks of src/bench/gpu.ts (also what scripts/gpu-check.sh
+// runs on a GPU machine). Runs where a CUDA device is usable and is reported as skipped (never as
+// passed) where none is; the no-GPU behaviour is checked in device.test.ts, and every kernel runs on
+// the CPU under the SIMT emulator in cuda-emulated.test.ts.
+import { describe, it } from 'vitest';
+import { gpuChecks } from '../src/bench/gpu.js';
+import { capabilities } from '../src/index.js';
 
 const gpu = capabilities().cuda.deviceCount > 0;
 
 describe.skipIf(!gpu)('CUDA', () => {
-  it.each(['euclidean', 'sqeuclidean', 'cosine'] as const)('distances equal the CPU to 1e-5 relative (%s)', (metric) => {
-    for (const [n, dim] of [[1, 3], [130, 7], [1000, 512], [2049, 100]] as const) {
-      const points = { data: randomPoints(n, dim, n + dim), n, dim };
-      const cpu = pairwiseDistances(points, { metric, device: 'cpu' }).data;
-      const cuda = pairwiseDistances(points, { metric, device: 'cuda' }).data;
-      let worst = 0;
-      for (let k = 0; k < cpu.length; k++) worst = Math.max(worst, Math.abs(cuda[k] - cpu[k]) / Math.max(cpu[k], 1e-3));
-      expect(worst).toBeLessThanOrEqual(1e-5);
-    }
-  });
-
-  it('H0 with device cuda pairs like the CPU', () => {
-    const points = { data: randomPoints(1500, 64, 3), n: 1500, dim: 64 };
-    expect(Array.from(persistenceH0(points, { device: 'cuda' }).edges)).toEqual(Array.from(persistenceH0(points).edges));
-  });
+  for (const check of gpuChecks()) it(check.name, check.run, 120_000);
 });

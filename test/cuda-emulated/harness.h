@@ -4,8 +4,10 @@
 // nvcc against the real runtime (scripts/gpu-check.sh), where the comparisons tighten to bitwise.
 //
 //   TEST(name) { ... }            a test case; CHECK(cond) << "details" records a failure
-//   cuda_tests --filter SUBSTR --schedule forward|reversed|shuffled --seed N --list
-// Output: one line per test, "ok NAME" or "FAIL NAME: ...", then "N passed, M failed".
+//   BENCH(name) { return json; }  a measurement, run only with --bench (on a GPU: kernel_bench.cu)
+//   cuda_tests --filter SUBSTR --schedule forward|reversed|shuffled --seed N --list [--bench]
+// Output: one line per test, "ok NAME" or "FAIL NAME: ...", then "N passed, M failed"; with
+// --bench, one line per bench: "bench NAME {json}".
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -23,8 +25,15 @@ struct Case {
 };
 std::vector<Case>& registry();
 
+struct Bench {
+  const char* name;
+  std::function<std::string()> body;  // returns a JSON object
+};
+std::vector<Bench>& benches();
+
 struct Registrar {
   Registrar(const char* name, std::function<void()> body) { registry().push_back({name, std::move(body)}); }
+  Registrar(const char* name, std::function<std::string()> body) { benches().push_back({name, std::move(body)}); }
 };
 
 // Collects a failure's message; the destructor records it (so `CHECK(x) << "why"` reads naturally).
@@ -62,6 +71,11 @@ std::vector<float> gaussian_points(int64_t n, int64_t dim, uint64_t seed);
   static void TOPOFR_TEST_CAT(test_body_, __LINE__)();                                             \
   static ::topofr::test::Registrar TOPOFR_TEST_CAT(test_registrar_, __LINE__)(name, TOPOFR_TEST_CAT(test_body_, __LINE__)); \
   static void TOPOFR_TEST_CAT(test_body_, __LINE__)()
+#define BENCH(name)                                                                                 \
+  static std::string TOPOFR_TEST_CAT(bench_body_, __LINE__)();                                      \
+  static ::topofr::test::Registrar TOPOFR_TEST_CAT(bench_registrar_, __LINE__)(                     \
+      name, std::function<std::string()>(TOPOFR_TEST_CAT(bench_body_, __LINE__)));                 \
+  static std::string TOPOFR_TEST_CAT(bench_body_, __LINE__)()
 #define CHECK(cond) \
   if (cond) {       \
   } else            \

@@ -23,6 +23,11 @@ std::vector<Case>& registry() {
   return cases;
 }
 
+std::vector<Bench>& benches() {
+  static std::vector<Bench> all;
+  return all;
+}
+
 Failure::Failure(const char* file, int line, const char* expression) {
   const char* base = std::strrchr(file, '/');
   message_ << (base ? base + 1 : file) << ":" << line << ": CHECK(" << expression << ") failed ";
@@ -54,15 +59,16 @@ int main(int argc, char** argv) {
   using namespace topofr::test;
   std::string filter, schedule = "forward";
   uint64_t seed = 1;
-  bool list = false;
+  bool list = false, bench = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--filter" && i + 1 < argc) filter = argv[++i];
     else if (a == "--schedule" && i + 1 < argc) schedule = argv[++i];
     else if (a == "--seed" && i + 1 < argc) seed = std::strtoull(argv[++i], nullptr, 10);
     else if (a == "--list") list = true;
+    else if (a == "--bench") bench = true;
     else {
-      std::fprintf(stderr, "usage: %s [--filter SUBSTR] [--schedule forward|reversed|shuffled] [--seed N] [--list]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--filter SUBSTR] [--schedule forward|reversed|shuffled] [--seed N] [--list] [--bench]\n", argv[0]);
       return 2;
     }
   }
@@ -78,6 +84,20 @@ int main(int argc, char** argv) {
   policy.seed = seed;
   topofr::emu::set_policy(policy);
 #endif
+  if (bench) {
+    int failed = 0;
+    for (const Bench& b : benches()) {
+      if (!filter.empty() && std::string(b.name).find(filter) == std::string::npos) continue;
+      try {
+        std::printf("bench %s %s\n", b.name, b.body().c_str());
+      } catch (const std::exception& e) {
+        ++failed;
+        std::printf("bench %s {\"error\": \"%s\"}\n", b.name, e.what());
+      }
+      std::fflush(stdout);
+    }
+    return failed ? 1 : 0;
+  }
   int passed = 0, failed = 0;
   for (const Case& c : registry()) {
     if (!filter.empty() && std::string(c.name).find(filter) == std::string::npos) continue;
