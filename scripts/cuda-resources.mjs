@@ -27,15 +27,17 @@ function usage(file, arch) {
     if (fn) current = fn[1];
     const spill = /(\d+) bytes spill stores/.exec(line);
     if (spill && current) kernels.set(current, { ...kernels.get(current), spills: Number(spill[1]) });
-    const used = /Used (\d+) registers.*?(?:, (\d+) bytes smem)?(?:,|$)/.exec(line);
-    if (used && current) kernels.set(current, { ...kernels.get(current), registers: Number(used[1]), shared: Number(used[2] ?? 0) });
+    const used = /Used (\d+) registers/.exec(line);
+    const shared = /(\d+) bytes smem/.exec(line);
+    if (used && current) kernels.set(current, { ...kernels.get(current), registers: Number(used[1]), shared: Number(shared?.[1] ?? 0) });
   }
   return kernels;
 }
 
 const demangle = (names) => execFileSync('c++filt', { input: names.join('\n'), encoding: 'utf8' }).trim().split('\n');
-const short = (name) => name.replace(/^topofr::cuda::kernels::/, '').replace(/\(.*$/, '').replace(/\(topofr::Metric\)0/, 'Euclidean')
-  .replace(/\(topofr::Metric\)1/, 'SqEuclidean').replace(/\(topofr::Metric\)2/, 'Cosine');
+const METRICS = ['Euclidean', 'SqEuclidean', 'Cosine'];
+const short = (name) => name.replace(/\(topofr::Metric\)(\d)/g, (_, m) => METRICS[Number(m)]).replace(/^void /, '')
+  .replace(/^topofr::cuda::(kernels|test)::(\(anonymous namespace\)::)?/, '').replace(/\(.*$/, '');
 
 const rows = new Map();
 for (const file of sources) {
