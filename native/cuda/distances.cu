@@ -113,24 +113,33 @@ void compute_distances(const DevicePoints& p, Metric metric, float* out, int64_t
   }
 }
 
+DeviceDistances distances_on_device(const float* points, int64_t n, int64_t dim, Metric metric, cudaStream_t stream) {
+  DeviceDistances d;
+  d.points = upload_points(points, n, dim, stream);
+  d.ld = distance_ld(n);
+  d.matrix.allocate(n * d.ld);
+  compute_distances(d.points, metric, d.matrix.get(), d.ld, stream);
+  return d;
+}
+
+double distances_on_device_bytes(int64_t n, int64_t dim) {
+  return 4.0 * static_cast<double>(n) * static_cast<double>(distance_ld(n)) + distance_workspace_bytes(n, dim, multiprocessors());
+}
+
 }  // namespace detail
 
 void pairwise_distances(const float* points, int64_t n, int64_t dim, Metric metric, float* out) {
   if (n < 0 || dim < 0) throw std::invalid_argument("pairwise_distances: negative matrix size");
   const DeviceInfo& info = detail::use_device();
   if (n == 0) return;
-  const int64_t ldo = detail::distance_ld(n);
-  detail::require_device_memory(
-      4.0 * static_cast<double>(n) * ldo + detail::distance_workspace_bytes(n, dim, detail::multiprocessors()),
-      "pairwise distances of n = " + std::to_string(n) + " points (dim " + std::to_string(dim) +
-          ", the n×n float32 matrix and the input) on " + info.name);
+  detail::require_device_memory(detail::distances_on_device_bytes(n, dim),
+                                "pairwise distances of n = " + std::to_string(n) + " points (dim " + std::to_string(dim) +
+                                    ", the n×n float32 matrix and the input) on " + info.name);
   // From here every size is far below 2³¹ rows / 2³¹ blocks: the memory check bounds them.
   detail::Stream stream;
-  const detail::DevicePoints p = detail::upload_points(points, n, dim, stream);
-  detail::DeviceArray<float> d_out(n * ldo);
-  detail::compute_distances(p, metric, d_out.get(), ldo, stream);
-  TOPOFR_CUDA_CHECK(cudaMemcpy2DAsync(out, static_cast<size_t>(n) * sizeof(float), d_out.get(),
-                                      static_cast<size_t>(ldo) * sizeof(float), static_cast<size_t>(n) * sizeof(float),
+  const detail::DeviceDistances d = detail::distances_on_device(points, n, dim, metric, stream);
+  TOPOFR_CUDA_CHECK(cudaMemcpy2DAsync(out, static_cast<size_t>(n) * sizeof(float), d.matrix.get(),
+                                      static_cast<size_t>(d.ld) * sizeof(float), static_cast<size_t>(n) * sizeof(float),
                                       static_cast<size_t>(n), cudaMemcpyDeviceToHost, stream));
   stream.synchronize();
 }

@@ -40,4 +40,14 @@ DevicePoints upload_points(const float* points, int64_t n, int64_t dim, cudaStre
 // throws std::invalid_argument naming the first zero row.
 void compute_distances(const DevicePoints& p, Metric metric, float* out, int64_t ldo, cudaStream_t stream);
 
+// Points uploaded and their distance matrix (n × ld) computed, all on the device, queued on stream.
+struct DeviceDistances {
+  DevicePoints points;
+  DeviceArray<float> matrix;
+  int64_t ld = 0;
+};
+DeviceDistances distances_on_device(const float* points, int64_t n, int64_t dim, Metric metric, cudaStream_t stream);
+// The device bytes that distances_on_device allocates (checked by callers before anything is).
+double distances_on_device_bytes(int64_t n, int64_t dim);
+
 }  // namespace topofr::cuda::detail

@@ -105,17 +105,12 @@ H0Pairs persistence_h0_points(const float* points, int64_t n, int64_t dim, Metri
   detail::check_size(n, kernel);
   const DeviceInfo& info = detail::use_device();
   if (n < 2) return {};
-  const int64_t ld = detail::distance_ld(n);
-  detail::require_device_memory(4.0 * static_cast<double>(n) * ld +
-                                    detail::distance_workspace_bytes(n, dim, detail::multiprocessors()) +
-                                    detail::mst_bytes(n, kernel),
+  detail::require_device_memory(detail::distances_on_device_bytes(n, dim) + detail::mst_bytes(n, kernel),
                                 "H0 of n = " + std::to_string(n) + " points (dim " + std::to_string(dim) +
                                     ", the n×n float32 distances on the device) on " + info.name);
   detail::Stream stream;
-  const detail::DevicePoints p = detail::upload_points(points, n, dim, stream);
-  detail::DeviceArray<float> distances(n * ld);
-  detail::compute_distances(p, metric, distances.get(), ld, stream);
-  return detail::pairs_from_keys(detail::mst_keys(distances.get(), ld, n, kernel, stream), nullptr, n);
+  const detail::DeviceDistances d = detail::distances_on_device(points, n, dim, metric, stream);
+  return detail::pairs_from_keys(detail::mst_keys(d.matrix.get(), d.ld, n, kernel, stream), nullptr, n);
 }
 
 H0Pairs persistence_h0_matrix(const float* matrix, int64_t n, H0Kernel kernel) {

@@ -94,12 +94,8 @@ class GpuColumns final : public rips::ColumnAssembler {
       if (!fits(DeviceSimplices::kBytes * static_cast<double>(capacity))) return decline();
       kept.allocate(capacity);
       TOPOFR_CUDA_CHECK(cudaMemsetAsync(cursor.get(), 0, sizeof(unsigned long long), stream_));
-      if (store)
-        TOPOFR_LAUNCH(kernels::select_columns, blocks(faces_.count, kernels::kRipsThreads), kernels::kRipsThreads, 0, stream_)(
-            graph_, faces_.view(), faces_.count, dim, pivots.get(), pivot_count, kept.view(), capacity, cursor.get());
-      else
-        TOPOFR_LAUNCH(kernels::select_cofacets, blocks(faces_.count, kernels::kRipsThreads), kernels::kRipsThreads, 0, stream_)(
-            graph_, faces_.view(), faces_.count, faces_dim_, pivots.get(), pivot_count, kept.view(), capacity, cursor.get());
+      TOPOFR_LAUNCH(kernels::select_columns, blocks(faces_.count, kernels::kRipsThreads), kernels::kRipsThreads, 0, stream_)(
+          graph_, faces_.view(), faces_.count, dim, !store, pivots.get(), pivot_count, kept.view(), capacity, cursor.get());
       detail::check(cudaGetLastError(), "select_columns<<<>>>");
       const int64_t found = read(cursor.get());
       if (found <= capacity) {

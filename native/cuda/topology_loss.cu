@@ -16,17 +16,14 @@ namespace {
 
 // One batch on the device: its points, Euclidean distances (n × ld) and H0 keys.
 struct DeviceSpace {
-  detail::DevicePoints points;
-  detail::DeviceArray<float> distances;
+  detail::DeviceDistances distances;
   detail::DeviceArray<kernels::EdgeKey> keys;
 
   // Queues the upload, the distances and the pairing of x on stream.
-  void build(const float* x, int64_t n, int64_t dim, int64_t ld, cudaStream_t stream) {
-    points = detail::upload_points(x, n, dim, stream);
-    distances.allocate(n * ld);
-    detail::compute_distances(points, Metric::Euclidean, distances.get(), ld, stream);
+  void build(const float* x, int64_t n, int64_t dim, cudaStream_t stream) {
+    distances = detail::distances_on_device(x, n, dim, Metric::Euclidean, stream);
     keys.allocate(n - 1);
-    detail::launch_prim(distances.get(), ld, 0, static_cast<int>(n), 1, keys.get(), stream);
+    detail::launch_prim(distances.matrix.get(), distances.ld, 0, static_cast<int>(n), 1, keys.get(), stream);
   }
 };
 
@@ -35,7 +32,7 @@ struct DeviceSpace {
 // A batch's input space, kept on the device between the calls of align().
 class InputSpace {
  public:
-  int64_t n = 0, dim = 0, ld = 0;
+  int64_t n = 0, dim = 0;
   detail::Stream stream;  // every call on this space runs on it, in order
   DeviceSpace space;
   std::mutex mutex;
@@ -43,10 +40,7 @@ class InputSpace {
 
 namespace {
 
-double space_bytes(int64_t n, int64_t dim, int64_t ld) {
-  return detail::distance_workspace_bytes(n, dim, detail::multiprocessors()) + 4.0 * static_cast<double>(n * ld) +
-         8.0 * static_cast<double>(n);
-}
+double space_bytes(int64_t n, int64_t dim) { return detail::distances_on_device_bytes(n, dim) + 8.0 * static_cast<double>(n); }
 
 // The per-pair scratch of one side (kernels::AlignmentSide) in device arrays.
 struct SideScratch {
@@ -56,8 +50,9 @@ struct SideScratch {
   kernels::AlignmentSide view() const { return {ends.get(), factor.get(), offsets.get(), incident.get()}; }
 };
 
-kernels::AlignmentSpace view(const DeviceSpace& s, int64_t ld, double scale) {
-  return {s.points.x.get(), s.points.ldx, s.points.dim, s.distances.get(), ld, s.keys.get(), scale};
+kernels::AlignmentSpace view(const DeviceSpace& s, double scale) {
+  const detail::DeviceDistances& d = s.distances;
+  return {d.points.x.get(), d.points.ldx, d.points.dim, d.matrix.get(), d.ld, s.keys.get(), scale};
 }
 
 void check_batch(int64_t n) {
@@ -74,12 +69,11 @@ std::shared_ptr<InputSpace> prepare_input_space(const float* x, int64_t n, int64
   auto space = std::make_shared<InputSpace>();
   space->n = n;
   space->dim = dim;
-  space->ld = detail::distance_ld(n);
   if (n < 2) return space;  // no pairs: nothing to compute
-  detail::require_device_memory(space_bytes(n, dim, space->ld),
+  detail::require_device_memory(space_bytes(n, dim),
                                 "the input space of a batch of " + std::to_string(n) + " (dim " + std::to_string(dim) +
                                     ") on " + info.name);
-  space->space.build(x, n, dim, space->ld, space->stream);
+  space->space.build(x, n, dim, space->stream);
   return space;
 }
 
@@ -98,22 +92,22 @@ AlignmentResult align(InputSpace& input, const float* z, int64_t dim, const Alig
   const size_t at_grad_latent = at_latent_edges + edges_bytes;
   const size_t at_grad_input = at_grad_latent + static_cast<size_t>(n * dim) * sizeof(float);
   const size_t bytes = at_grad_input + result.grad_input.size() * sizeof(float);
-  detail::require_device_memory(space_bytes(n, dim, input.ld) + static_cast<double>(bytes) +
+  detail::require_device_memory(space_bytes(n, dim) + static_cast<double>(bytes) +
                                     static_cast<double>(pairs) * (8 + 2 * 2 * 4 + 2 * 8) + 2.0 * 4 * (n + 1),
                                 "the topology loss of a batch of " + std::to_string(n) + " (latent dim " +
                                     std::to_string(dim) + ")");
 
   cudaStream_t stream = input.stream;
   DeviceSpace latent;
-  latent.build(z, n, dim, input.ld, stream);
+  latent.build(z, n, dim, stream);
   SideScratch latent_side(n, pairs), input_side(n, params.input_gradient ? pairs : 0);
   detail::DeviceArray<double> terms(pairs);
   detail::DeviceArray<unsigned char> packed(static_cast<int64_t>(bytes));
   unsigned char* out = packed.get();
 
   kernels::AlignmentArgs a;
-  a.input = view(input.space, input.ld, params.input_scale);
-  a.latent = view(latent, input.ld, params.latent_scale);
+  a.input = view(input.space, params.input_scale);
+  a.latent = view(latent, params.latent_scale);
   a.n = static_cast<int>(n);
   a.symmetric = params.symmetric;
   a.input_gradient = params.input_gradient;

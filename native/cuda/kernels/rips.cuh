@@ -220,28 +220,20 @@ __global__ void __launch_bounds__(kRipsThreads, kRipsBlocksPerSM) fill_cofacets(
   });
 }
 
-// The columns among the simplices of `list` (dimension dim).
-__global__ void __launch_bounds__(kRipsThreads, kRipsBlocksPerSM) select_columns(RipsGraph g, SimplexList list, int64_t count, int dim,
-                                                              const Index* pivots, int64_t pivot_count, SimplexList out,
-                                                              int64_t capacity, unsigned long long* cursor) {
-  const int64_t s = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (s >= count) return;
-  int w[kRipsMaxDim + 1];
-  vertices_of(g, list.index[s], dim, w);
-  keep_column(g, w, dim, list.diameter[s], list.index[s], pivots, pivot_count, out, capacity, cursor);
-}
-
-// The columns of dimension dim + 1 straight from the simplices of `from` (dimension dim), for the
-// top dimension, whose simplices need not be stored.
-__global__ void __launch_bounds__(kRipsThreads, kRipsBlocksPerSM) select_cofacets(RipsGraph g, SimplexList from, int64_t count, int dim,
-                                                               const Index* pivots, int64_t pivot_count, SimplexList out,
-                                                               int64_t capacity, unsigned long long* cursor) {
+// The columns of dimension dim: among the simplices of `list` (of dimension dim), or, with
+// `generate`, among the simplices that those of `list` (of dimension dim − 1) generate: for the top
+// dimension, whose simplices need not be stored.
+__global__ void __launch_bounds__(kRipsThreads, kRipsBlocksPerSM)
+    select_columns(RipsGraph g, SimplexList list, int64_t count, int dim, bool generate, const Index* pivots,
+                   int64_t pivot_count, SimplexList out, int64_t capacity, unsigned long long* cursor) {
   const int64_t s = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (s >= count) return;
   int w[kRipsMaxDim + 2];
-  vertices_of(g, from.index[s], dim, w);
-  for_each_cofacet_above(g, w, dim, from.diameter[s], from.index[s], [&](const int* t, float d, Index index) {
-    keep_column(g, t, dim + 1, d, index, pivots, pivot_count, out, capacity, cursor);
+  const int list_dim = generate ? dim - 1 : dim;
+  vertices_of(g, list.index[s], list_dim, w);
+  if (!generate) return keep_column(g, w, dim, list.diameter[s], list.index[s], pivots, pivot_count, out, capacity, cursor);
+  for_each_cofacet_above(g, w, list_dim, list.diameter[s], list.index[s], [&](const int* t, float d, Index index) {
+    keep_column(g, t, dim, d, index, pivots, pivot_count, out, capacity, cursor);
   });
 }
 
