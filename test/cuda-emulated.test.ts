@@ -1,7 +1,7 @@
 // Every kernel of native/cuda/ run on the CPU by the SIMT emulator (native/cuda/emulator/), against
 // the CPU core on the same inputs: the C++ tests of test/cuda-emulated/, built once with g++
 // (scripts/build-cuda-tests.mjs) and run in several schedules (threads forward, reversed, shuffled
-// with several seeds), plainly and under ASan + UBSan. Then the three deliberate bugs of
+// with two seeds), plainly and under ASan + UBSan (forward and one shuffle). Then the three deliberate bugs of
 // native/cuda/portable.cuh, each built in and shown to be caught: a dropped __syncthreads, lanes that
 // leave before a full-warp shuffle, a missing bounds check.
 //
@@ -52,7 +52,7 @@ function expectAllPassed(o: Outcome): number {
 }
 
 const SCHEDULES = [
-  ['forward'], ['reversed'], ['shuffled', '1'], ['shuffled', '2'], ['shuffled', '3'],
+  ['forward'], ['reversed'], ['shuffled', '1'], ['shuffled', '2'],
 ].map(([schedule, seed]) => ({ name: seed ? `${schedule} (seed ${seed})` : schedule, args: ['--schedule', schedule!, ...(seed ? ['--seed', seed] : [])] }));
 
 describe.skipIf(!hasCompiler)('CUDA kernels under the SIMT emulator', () => {

@@ -54,6 +54,16 @@ class Failure {
 // True where the kernels run on a real GPU (bitwise comparisons), false under the emulator.
 bool on_gpu();
 
+// True in the ASan build, where a fiber switch costs ~5× more: the few largest cases run only in
+// the plain builds (the schedules there cover them).
+constexpr bool sanitized() {
+#if defined(__SANITIZE_ADDRESS__)
+  return true;
+#else
+  return false;
+#endif
+}
+
 // Equal sizes and equal bytes (−0 ≠ +0, NaN = the same NaN).
 template <class T>
 bool same_bits(const std::vector<T>& a, const std::vector<T>& b) {
