@@ -6,7 +6,7 @@ export { ripsPersistence, ripsPersistenceSync, type RipsOptions } from './ops/ri
 export { registerNativeKernels, unregisterNativeKernels, nativeKernelsRegistered, type NativeKernelOptions } from './tf/native-kernels.js';
 export { useBackend, BACKENDS, type BackendName, type BackendChoice } from './tf/backend.js';
 export { topologicalLoss, type TopologicalLossOptions } from './tf/topological-loss.js';
-export { structureAlignment, defaultInputScale, type AlignmentOptions, type AlignmentResult, type AlignmentVariant } from './train/isa.js';
+export { structureAlignment, defaultInputScale, prepareInputSpace, type AlignmentOptions, type AlignmentResult, type AlignmentVariant, type PreparedInputSpace } from './train/isa.js';
 export { batchNormalization, FusedBatchNormalization } from './tf/batch-norm-layer.js';
 export { fitGaussianUniform, type GumFit, type GumOptions, type GumVariant } from './train/gum.js';
 export { hardnessWeight, confidenceWeight, structureDamageScore } from './train/sds.js';

@@ -14,12 +14,19 @@ export interface NativeAddon {
   pairwiseDistances(points: Float32Array, n: number, dim: number, metric: string, device: string, threads: number, async: true): Promise<Float32Array>;
   /** Ripser's own Euclidean distances (float32 sums in coordinate order), Ripser's lower-triangle layout. */
   ripserEuclideanLower(points: Float32Array, n: number, dim: number): Float32Array;
-  persistenceH0Points(points: Float32Array, n: number, dim: number, metric: string, threads: number, async: false): RawH0;
-  persistenceH0Points(points: Float32Array, n: number, dim: number, metric: string, threads: number, async: true): Promise<RawH0>;
-  persistenceH0Matrix(matrix: Float32Array, n: number, threads: number, async: false): RawH0;
-  persistenceH0Matrix(matrix: Float32Array, n: number, threads: number, async: true): Promise<RawH0>;
-  ripsPersistence(input: NativeRipsInput, maxDim: number, threshold: number, modulus: number, threads: number, async: false, metric: string): Barcode[];
-  ripsPersistence(input: NativeRipsInput, maxDim: number, threshold: number, modulus: number, threads: number, async: true, metric: string): Promise<Barcode[]>;
+  /** device 'cuda': the GPU pairing (native/cuda/h0.cu), the same edges and deaths. */
+  persistenceH0Points(points: Float32Array, n: number, dim: number, metric: string, threads: number, async: false, device: NativeDevice): RawH0;
+  persistenceH0Points(points: Float32Array, n: number, dim: number, metric: string, threads: number, async: true, device: NativeDevice): Promise<RawH0>;
+  persistenceH0Matrix(matrix: Float32Array, n: number, threads: number, async: false, device: NativeDevice): RawH0;
+  persistenceH0Matrix(matrix: Float32Array, n: number, threads: number, async: true, device: NativeDevice): Promise<RawH0>;
+  /** device 'cuda': dense input assembles the columns of dimensions ≥ 2 on the GPU (the same barcodes). */
+  ripsPersistence(input: NativeRipsInput, maxDim: number, threshold: number, modulus: number, threads: number, async: false, metric: string, device: NativeDevice): Barcode[];
+  ripsPersistence(input: NativeRipsInput, maxDim: number, threshold: number, modulus: number, threads: number, async: true, metric: string, device: NativeDevice): Promise<Barcode[]>;
+  /** The GPU topology loss (native/cuda/topology_loss.cu): a batch's input space, prepared once and kept on the device. */
+  topologyInputSpace(x: Float32Array, n: number, dim: number): NativeInputSpace;
+  /** The loss against one latent batch, its gradient(s) and both pairings, after one synchronisation. */
+  topologyAlign(space: NativeInputSpace, z: Float32Array, n: number, dim: number, symmetric: boolean, inputScale: number,
+    latentScale: number, inputGradient: boolean): RawAlignment;
   sgemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, lda: number,
     b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number): void;
   /** NHWC conv2d forward (native/addon/conv_binding.cc): writes y. Geometry: batch, inH, inW, inC, outH, outW, outC,
@@ -81,6 +88,20 @@ export interface NativeAddon {
 }
 
 export type OperandKind = 'full' | 'row' | 'column' | 'scalar';
+
+/** A device the addon computes on ('auto' is resolved in TypeScript, src/ops/validate.ts). */
+export type NativeDevice = 'cpu' | 'cuda';
+
+/** An input space on the GPU (opaque; its device memory is freed when it is collected). */
+export type NativeInputSpace = { readonly __brand: 'NativeInputSpace' };
+
+export interface RawAlignment {
+  loss: number;
+  gradLatent: Float32Array;
+  gradInput?: Float32Array;
+  inputEdges: Int32Array;
+  latentEdges: Int32Array;
+}
 
 export interface RawH0 {
   edges: Int32Array;

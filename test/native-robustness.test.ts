@@ -110,8 +110,8 @@ describe('sparse input is checked against memory', () => {
 
   it('in the addon, which does not trust its caller', async () => {
     const raw = { kind: 'sparse' as const, ...huge };
-    expect(() => native().ripsPersistence(raw, 0, NaN, 2, 0, false, 'euclidean')).toThrow(/would need ~.* GB of memory/);
-    await expect(native().ripsPersistence(raw, 0, NaN, 2, 0, true, 'euclidean')).rejects.toMatchObject({ code: 'ERR_TOPOFR_TOO_LARGE' });
+    expect(() => native().ripsPersistence(raw, 0, NaN, 2, 0, false, 'euclidean', 'cpu')).toThrow(/would need ~.* GB of memory/);
+    await expect(native().ripsPersistence(raw, 0, NaN, 2, 0, true, 'euclidean', 'cpu')).rejects.toMatchObject({ code: 'ERR_TOPOFR_TOO_LARGE' });
   });
 });
 
@@ -135,7 +135,7 @@ describe("native refusals are topofr's typed errors, sync and async", () => {
     ['an asymmetric matrix', () => persistenceH0({ data: Float32Array.of(0, 1, 2, 0), n: 2 }), TopofrRangeError, 'ERR_TOPOFR_INVALID_VALUE'],
     ['a sparse index out of range', () => ripsPersistence({ n: 2, i: Int32Array.of(0), j: Int32Array.of(5), d: Float32Array.of(1) }), TopofrRangeError, 'ERR_TOPOFR_INVALID_VALUE'],
     ['a zero vector under cosine', () => ripsPersistence({ data: Float32Array.of(0, 0, 1, 1), n: 2, dim: 2 }, { metric: 'cosine' }), TopofrRangeError, 'ERR_TOPOFR_INVALID_VALUE'],
-    ['a non-array at the addon', () => native().persistenceH0Matrix([1] as never, 1, 0, false), TopofrTypeError, 'ERR_TOPOFR_INVALID_TYPE'],
+    ['a non-array at the addon', () => native().persistenceH0Matrix([1] as never, 1, 0, false, 'cpu'), TopofrTypeError, 'ERR_TOPOFR_INVALID_TYPE'],
     ['a Proxy around a Float32Array', () => pairwiseDistances({ data: new Proxy(new Float32Array(4), {}), n: 2, dim: 2 }), TopofrTypeError, 'ERR_TOPOFR_INVALID_TYPE'],
     ['options: null', () => persistenceH0({ data: new Float32Array(4), n: 2, dim: 2 }, null as never), TopofrTypeError, 'ERR_TOPOFR_INVALID_TYPE'],
   ] as const)('%s', async (_, call, type, code) => expectTyped(call, type, code));

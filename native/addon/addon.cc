@@ -59,6 +59,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("jpegDecodeBatch", Napi::Function::New(env, JpegDecodeBatch, "jpegDecodeBatch"));
   exports.Set("residualBlockForward", Napi::Function::New(env, ResidualBlockForward, "residualBlockForward"));
   exports.Set("residualBlockBackward", Napi::Function::New(env, ResidualBlockBackward, "residualBlockBackward"));
+  exports.Set("topologyInputSpace", Napi::Function::New(env, TopologyInputSpace, "topologyInputSpace"));
+  exports.Set("topologyAlign", Napi::Function::New(env, TopologyAlign, "topologyAlign"));
   return exports;
 }
 

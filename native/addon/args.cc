@@ -115,6 +115,13 @@ Metric metric_arg(const Napi::CallbackInfo& info, size_t index) {
                   "unknown metric '" + m + "': use 'euclidean', 'sqeuclidean' or 'cosine'");
 }
 
+bool cuda_device_arg(const Napi::CallbackInfo& info, size_t index) {
+  const std::string device = string_arg(info, index, "device");
+  if (device != "cpu" && device != "cuda")
+    throw UserError(ErrorKind::Range, "ERR_TOPOFR_INVALID_VALUE", "device must be 'cpu' or 'cuda', not '" + device + "'");
+  return device == "cuda";
+}
+
 void expect_shape(const FloatArray& array, int64_t rows, int64_t cols, const char* name) {
   // rows, cols < 2^31 each (checked by the callers), so the product fits in 64 bits.
   if (static_cast<uint64_t>(rows) * static_cast<uint64_t>(cols) != array.length)

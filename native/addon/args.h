@@ -38,6 +38,8 @@ double number_arg(const Napi::CallbackInfo& info, size_t index, const char* name
 bool boolean_arg(const Napi::CallbackInfo& info, size_t index, const char* name);
 std::string string_arg(const Napi::CallbackInfo& info, size_t index, const char* name);
 Metric metric_arg(const Napi::CallbackInfo& info, size_t index);
+// 'cpu' or 'cuda' (the TypeScript layer has resolved 'auto'); true for 'cuda'.
+bool cuda_device_arg(const Napi::CallbackInfo& info, size_t index);
 
 // Throws ERR_TOPOFR_INVALID_SHAPE unless length == rows·cols (checked without overflow).
 void expect_shape(const FloatArray& array, int64_t rows, int64_t cols, const char* name);

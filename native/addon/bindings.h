@@ -39,5 +39,7 @@ Napi::Value JpegDecode(const Napi::CallbackInfo& info);
 Napi::Value JpegDecodeBatch(const Napi::CallbackInfo& info);
 Napi::Value ResidualBlockForward(const Napi::CallbackInfo& info);
 Napi::Value ResidualBlockBackward(const Napi::CallbackInfo& info);
+Napi::Value TopologyInputSpace(const Napi::CallbackInfo& info);
+Napi::Value TopologyAlign(const Napi::CallbackInfo& info);
 
 }  // namespace topofr

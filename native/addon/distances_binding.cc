@@ -19,9 +19,7 @@ Napi::Value PairwiseDistances(const Napi::CallbackInfo& info) {
     const FloatArray points = cloud.points;
     const int64_t n = cloud.n, dim = cloud.dim;
     const Metric metric = metric_arg(info, 3);
-    const std::string device = string_arg(info, 4, "device");
-    if (device != "cpu" && device != "cuda")
-      throw UserError(ErrorKind::Range, "ERR_TOPOFR_INVALID_VALUE", "device must be 'cpu' or 'cuda', not '" + device + "'");
+    const bool gpu = cuda_device_arg(info, 4);
     const int threads = static_cast<int>(integer_arg(info, 5, "threads", 0, 4096));
     const bool async = boolean_arg(info, 6, "async");
     if (n * n > kMaxMatrixElements)
@@ -33,7 +31,7 @@ Napi::Value PairwiseDistances(const Napi::CallbackInfo& info) {
     const JobInput<float> x(points.data, points.length, async || points.shared);
     Work work = [=] {
       check_points_finite(x.data(), n, dim, threads);
-      if (device == "cuda") {
+      if (gpu) {
         cuda::pairwise_distances(x.data(), n, dim, metric, out_data);
       } else {
         pairwise_distances(PointDistances(x.data(), n, dim, metric), out_data, threads);

@@ -1,10 +1,12 @@
-// persistenceH0Points(points, n, dim, metric, threads, async) and
-// persistenceH0Matrix(matrix, n, threads, async) → { edges: Int32Array, deaths: Float32Array } | Promise
+// persistenceH0Points(points, n, dim, metric, threads, async, device) and
+// persistenceH0Matrix(matrix, n, threads, async, device) → { edges: Int32Array, deaths: Float32Array } | Promise
+// device: 'cpu' or 'cuda' (the GPU pairing, native/cuda/h0.cu: the same result).
 #include <cstring>
 #include <memory>
 
 #include "../core/distances.h"
 #include "../core/h0.h"
+#include "../cuda/cuda_api.h"
 #include "args.h"
 #include "async.h"
 #include "bindings.h"
@@ -41,9 +43,11 @@ Napi::Value PersistenceH0Points(const Napi::CallbackInfo& info) {
     const Metric metric = metric_arg(info, 3);
     const int threads = static_cast<int>(integer_arg(info, 4, "threads", 0, 4096));
     const bool async = boolean_arg(info, 5, "async");
+    const bool gpu = cuda_device_arg(info, 6);
     const JobInput<float> x(points.data, points.length, async || points.shared);
     return run_h0(info, async, [=] {
       check_points_finite(x.data(), n, dim, threads);
+      if (gpu) return cuda::persistence_h0_points(x.data(), n, dim, metric);
       return persistence_h0(PointDistances(x.data(), n, dim, metric), threads);
     });
   });
@@ -56,9 +60,11 @@ Napi::Value PersistenceH0Matrix(const Napi::CallbackInfo& info) {
     expect_shape(matrix, n, n, "matrix");
     const int threads = static_cast<int>(integer_arg(info, 2, "threads", 0, 4096));
     const bool async = boolean_arg(info, 3, "async");
+    const bool gpu = cuda_device_arg(info, 4);
     const JobInput<float> m(matrix.data, matrix.length, async || matrix.shared);
     return run_h0(info, async, [=] {
       check_distance_matrix(m.data(), n, threads);
+      if (gpu) return cuda::persistence_h0_matrix(m.data(), n);
       return persistence_h0(MatrixDistances(m.data(), n), threads);
     });
   });

@@ -1,7 +1,8 @@
-// ripsPersistence(input, maxDim, threshold, modulus, threads, async) → Barcode[] | Promise
+// ripsPersistence(input, maxDim, threshold, modulus, threads, async, metric, device) → Barcode[] | Promise
 //   input: { kind: 'points', data, n, dim, metric } | { kind: 'matrix', data, n }
 //        | { kind: 'lower', lower, n } | { kind: 'sparse', n, i, j, d }
 // threshold: NaN = the engine's default (enclosing radius for dense input).
+// device 'cuda': dense input assembles the columns of dimensions ≥ 2 on the GPU (native/cuda/rips.cu).
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -9,6 +10,7 @@
 #include "../core/distances.h"
 #include "../core/rips/memory.h"
 #include "../core/rips/rips.h"
+#include "../cuda/cuda_api.h"
 #include "args.h"
 #include "async.h"
 #include "bindings.h"
@@ -97,6 +99,8 @@ Napi::Value RipsPersistence(const Napi::CallbackInfo& info) {
     options.modulus = static_cast<int>(integer_arg(info, 3, "modulus", 2, 65521));
     options.threads = static_cast<int>(integer_arg(info, 4, "threads", 0, 4096));
     const bool async = boolean_arg(info, 5, "async");
+    const bool gpu = cuda_device_arg(info, 7);
+    if (gpu) options.assembler = cuda::rips_column_assembler;
     const std::string kind = input.Get("kind").IsString() ? input.Get("kind").As<Napi::String>().Utf8Value() : "";
     auto result = std::make_shared<std::vector<rips::Barcode>>();
     const int threads = options.threads;
@@ -135,6 +139,9 @@ Napi::Value RipsPersistence(const Napi::CallbackInfo& info) {
         *result = rips::rips_dense(l.data(), n, options);
       };
     } else if (kind == "sparse") {
+      if (gpu)
+        throw UserError(ErrorKind::Generic, "ERR_TOPOFR_UNSUPPORTED",
+                        "the GPU assembles the Rips columns of dense input only; use device 'cpu' or 'auto' for sparse input");
       const int64_t n = count_field(input, "n", 0);
       Napi::Int32Array i = int32_field(input, "i"), j = int32_field(input, "j");
       Napi::Float32Array d = float32_field(input, "d");

@@ -1,7 +1,7 @@
 // Error checking for the CUDA runtime (internal to native/cuda). Every runtime call goes through
 // TOPOFR_CUDA_CHECK, which throws std::runtime_error naming the call and carrying CUDA's own message.
 #pragma once
-#include <cuda_runtime.h>
+#include "portable.cuh"
 
 #include <stdexcept>
 #include <string>

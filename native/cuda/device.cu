@@ -1,6 +1,4 @@
 // What the CUDA runtime can see, asked once per process.
-#include <cuda_runtime.h>
-
 #include "check.cuh"
 #include "cuda_api.h"
 

@@ -82,7 +82,7 @@ const LOCAL_TRANSPORT: Transport = {
   abort: (code) => process.exit(code),
   finalize: () => undefined,
   persistenceH0Points: (points, n, dim, metric, threads, async) =>
-    async ? native().persistenceH0Points(points, n, dim, metric, threads, true) : native().persistenceH0Points(points, n, dim, metric, threads, false),
+    async ? native().persistenceH0Points(points, n, dim, metric, threads, true, 'cpu') : native().persistenceH0Points(points, n, dim, metric, threads, false, 'cpu'),
 };
 
 function message(cause: unknown): string {

@@ -2,9 +2,9 @@
 // interval (the vertex pairs whose distances are its birth and death: what gradients flow through).
 import os from 'node:os';
 import { TopofrError, TopofrRangeError, TopofrTypeError } from '../errors.js';
-import { native } from '../native.js';
+import { native, type NativeDevice } from '../native.js';
 import type { Barcode, Device, LowerDistanceMatrix, Metric, RipsInput, SparseDistances } from '../types.js';
-import { assertDistanceMatrix, assertPointCloud, isPointCloud, resolveMetric, resolveThreads } from './validate.js';
+import { assertDistanceMatrix, assertPointCloud, isPointCloud, resolveDevice, resolveMetric, resolveThreads } from './validate.js';
 import { describeValue, isFloat32Array, isInt32Array, optionsArg } from '../util/check.js';
 
 export interface RipsOptions {
@@ -18,7 +18,8 @@ export interface RipsOptions {
   threads?: number;
   /** Distance between points for point-cloud input (default 'euclidean'). */
   metric?: Metric;
-  /** The Rips engine runs on the CPU in this release: 'cpu' or 'auto'. */
+  /** 'cuda': dense input (points, full or lower matrix) assembles the columns of dimensions ≥ 2 on
+   *  the GPU, the reduction stays on the CPU; the barcodes are the same. Sparse input: 'cpu'/'auto'. */
   device?: Device;
 }
 
@@ -125,23 +126,25 @@ function prepare(input: RipsInput, given: unknown, fn: string) {
   const modulus = options.modulus ?? 2;
   if (!Number.isInteger(modulus) || modulus > MAX_MODULUS || !isPrime(modulus))
     throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: modulus must be a prime ≤ ${MAX_MODULUS} (coefficients in Z/p), got ${describeValue(modulus)}`);
-  if (options.device === 'cuda')
-    throw new TopofrError('ERR_TOPOFR_UNSUPPORTED', `${fn}: the Rips engine runs on the CPU in this release; use device 'cpu' or 'auto'`);
-  if (options.device !== undefined && options.device !== 'cpu' && options.device !== 'auto')
-    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: unknown device ${describeValue(options.device)}; use 'cpu', 'cuda' or 'auto'`);
   const nativeInput = toNative(input, options.metric, maxDim, fn);
   const metric = resolveMetric(options.metric, fn);
-  return [nativeInput, maxDim, threshold, modulus, resolveThreads(options.threads, fn), metric] as const;
+  let device: NativeDevice = resolveDevice(options.device, fn);
+  if (device === 'cuda' && nativeInput.kind === 'sparse') {
+    if (options.device === 'cuda')
+      throw new TopofrError('ERR_TOPOFR_UNSUPPORTED', `${fn}: the GPU assembles the columns of dense input only; use device 'cpu' or 'auto' for sparse distances`);
+    device = 'cpu';
+  }
+  return [nativeInput, maxDim, threshold, modulus, resolveThreads(options.threads, fn), metric, device] as const;
 }
 
 /** Barcodes for dimensions 0…maxDim, computed off the JS thread. */
 export async function ripsPersistence(input: RipsInput, options: RipsOptions = {}): Promise<Barcode[]> {
-  const [nativeInput, maxDim, threshold, modulus, threads, metric] = prepare(input, options, 'ripsPersistence');
-  return native().ripsPersistence(nativeInput, maxDim, threshold, modulus, threads, true, metric);
+  const [nativeInput, maxDim, threshold, modulus, threads, metric, device] = prepare(input, options, 'ripsPersistence');
+  return native().ripsPersistence(nativeInput, maxDim, threshold, modulus, threads, true, metric, device);
 }
 
 /** The same, on the calling thread. */
 export function ripsPersistenceSync(input: RipsInput, options: RipsOptions = {}): Barcode[] {
-  const [nativeInput, maxDim, threshold, modulus, threads, metric] = prepare(input, options, 'ripsPersistenceSync');
-  return native().ripsPersistence(nativeInput, maxDim, threshold, modulus, threads, false, metric);
+  const [nativeInput, maxDim, threshold, modulus, threads, metric, device] = prepare(input, options, 'ripsPersistenceSync');
+  return native().ripsPersistence(nativeInput, maxDim, threshold, modulus, threads, false, metric, device);
 }

@@ -57,6 +57,8 @@ export interface TrainConfig {
   topoVariant: 'code' | 'symmetric';
   /** Latent distances are divided by this (code: 1, its `latent_norm` is never trained; TOPOFR.md §6.2). */
   latentScale: number;
+  /** Where the topology loss runs: 'cuda' (dims [0], batch ≤ 1024; docs/cuda.md), 'auto' (the GPU when usable), 'cpu'. */
+  topoDevice: 'cpu' | 'cuda' | 'auto';
   /** RSP probability ξ (0 = no perturbation; TopoFR-A aligns the unperturbed batch). */
   rspProbability: number;
   /** The official code erases in place, so the input-space batch carries the erasure too (D3). */
@@ -123,6 +125,7 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = {
   alpha: 0.1,
   topoVariant: 'code',
   latentScale: 1,
+  topoDevice: 'cpu',
   rspProbability: 0.2,
   inPlaceErasing: false,
   omega1: 'code',
@@ -146,6 +149,7 @@ const CHOICES: Partial<Record<Field, readonly (string | number)[]>> = {
   depth: [18, 34, 50, 100, 200],
   head: ['arcface', 'cosface', 'softmax'],
   topoVariant: ['code', 'symmetric'],
+  topoDevice: ['cpu', 'cuda', 'auto'],
   omega1: ['code', 'paper', 'none'],
   omega2: ['paper', 'code', 'none'],
   backend: ['cpu', 'tensorflow'],

@@ -51,7 +51,7 @@ function discrepancies(model: tf.LayersModel, split: FaceSplit, batches: Int32Ar
   return batches.map((indices) => {
     const { images, z, dim } = embed(model, split, indices, config.imageSize);
     const n = indices.length;
-    return structureAlignment({ data: images, n, dim: images.length / n }, { data: z, n, dim }, { variant: config.topoVariant, latentScale: config.latentScale }).loss;
+    return structureAlignment({ data: images, n, dim: images.length / n }, { data: z, n, dim }, { variant: config.topoVariant, latentScale: config.latentScale, device: config.topoDevice }).loss;
   });
 }
 

@@ -20,12 +20,17 @@
 // Gradients flow through the chosen edges only: ∂d_ij/∂z_i = (z_i − z_j)/(‖z_i − z_j‖·scale), zero
 // for a zero distance (PyTorch's norm backward). The input gradient is computed only on request
 // (the official input is data).
-import { TopofrRangeError } from '../errors.js';
+//
+// device 'cuda' (dims [0], batches up to 1024): the GPU computes both pairings, the loss and the
+// gradients (native/cuda/topology_loss.cu) with this file's arithmetic, operation for operation, and
+// returns them in one transfer; the input space can be prepared once per batch (prepareInputSpace).
+import { TopofrError, TopofrRangeError } from '../errors.js';
+import { native, type NativeInputSpace } from '../native.js';
 import { pairwiseDistances } from '../ops/distances.js';
 import { persistenceH0 } from '../ops/h0.js';
 import { ripsPersistenceSync } from '../ops/rips.js';
-import type { PointCloud } from '../types.js';
-import { assertPointCloud } from '../ops/validate.js';
+import { assertPointCloud, resolveDevice } from '../ops/validate.js';
+import type { Device, PointCloud } from '../types.js';
 import { describeValue, optionsArg } from '../util/check.js';
 
 export type AlignmentVariant = 'code' | 'symmetric';
@@ -40,7 +45,20 @@ export interface AlignmentOptions {
   dims?: readonly number[];
   /** Also return ∂L/∂x (default false: the input batch is data). */
   inputGradient?: boolean;
+  /** 'cpu' (default), 'cuda' (dims [0], n ≤ 1024) or 'auto' (the GPU where it applies). */
+  device?: Device;
+  /** The input batch's space already on the GPU (prepareInputSpace(x)): x is not uploaded again. */
+  inputSpace?: PreparedInputSpace;
 }
+
+/** A batch's input space on the GPU: its distances and H0 pairing, computed once per batch. */
+export interface PreparedInputSpace {
+  readonly points: PointCloud;
+  readonly handle: NativeInputSpace;
+}
+
+/** The batch size the GPU loss takes (one block per pairing: native/cuda/kernels/h0.cuh). */
+const MAX_GPU_BATCH = 1024;
 
 export interface AlignmentResult {
   loss: number;
@@ -84,7 +102,38 @@ function resolve(x: PointCloud, z: PointCloud, given: unknown) {
     withH1,
     inputScale: positive(options.inputScale, defaultInputScale(x.dim), 'inputScale'),
     latentScale: positive(options.latentScale, 1, 'latentScale'),
+    gpu: onGpu(x, withH1, options),
   };
+}
+
+/** Whether the GPU computes this alignment: 'cuda' insists (and says why it cannot), 'auto' asks. */
+function onGpu(x: PointCloud, withH1: boolean, options: AlignmentOptions): boolean {
+  const fn = 'structureAlignment';
+  const explicit = options.device === 'cuda';
+  if (options.inputSpace && options.inputSpace.points.data !== x.data)
+    throw new TopofrRangeError('ERR_TOPOFR_INVALID_VALUE', `${fn}: inputSpace was prepared for another input batch`);
+  if (resolveDevice(options.device ?? (options.inputSpace ? 'cuda' : 'cpu'), fn) === 'cpu') return false;
+  if (withH1) {
+    if (explicit) throw new TopofrError('ERR_TOPOFR_UNSUPPORTED', `${fn}: the GPU aligns dims [0] only; use device 'cpu' or 'auto' for [0, 1]`);
+    return false;
+  }
+  if (x.n > MAX_GPU_BATCH) {
+    if (explicit) throw new TopofrRangeError('ERR_TOPOFR_TOO_LARGE', `${fn}: the GPU takes batches of at most ${MAX_GPU_BATCH}, got ${x.n}; use device 'cpu' or 'auto'`);
+    return false;
+  }
+  return true;
+}
+
+/**
+ * Uploads an input batch and computes its distances and H0 pairing on the GPU, once; pass the
+ * result as `inputSpace` to align latent batches with it (each then costs one round trip).
+ */
+export function prepareInputSpace(x: PointCloud): PreparedInputSpace {
+  const points = assertPointCloud(x, 'prepareInputSpace');
+  resolveDevice('cuda', 'prepareInputSpace');
+  if (points.n > MAX_GPU_BATCH)
+    throw new TopofrRangeError('ERR_TOPOFR_TOO_LARGE', `prepareInputSpace: the GPU takes batches of at most ${MAX_GPU_BATCH}, got ${points.n}`);
+  return { points, handle: native().topologyInputSpace(points.data, points.n, points.dim) };
 }
 
 /** A point cloud's scaled distance matrix, its H0 edges, and (with H1) its H1 critical edges. */
@@ -125,6 +174,11 @@ function addEdgeGradient(grad: Float32Array, p: PointCloud, i: number, j: number
 /** The alignment loss between input batch x and latent batch z, and its gradient(s). */
 export function structureAlignment(x: PointCloud, z: PointCloud, options: AlignmentOptions = {}): AlignmentResult {
   const o = resolve(x, z, options);
+  if (o.gpu) {
+    const space = options.inputSpace ?? prepareInputSpace(x);
+    const r = native().topologyAlign(space.handle, z.data, z.n, z.dim, o.variant === 'symmetric', o.inputScale, o.latentScale, !!options.inputGradient);
+    return { loss: r.loss, gradLatent: r.gradLatent, gradInput: r.gradInput, inputEdges: r.inputEdges, latentEdges: r.latentEdges };
+  }
   const X = space(x, o.inputScale, o.withH1), Z = space(z, o.latentScale, o.withH1);
   const gradLatent = new Float32Array(z.n * z.dim);
   const gradInput = options.inputGradient === true ? new Float32Array(x.n * x.dim) : undefined;

@@ -136,7 +136,7 @@ export function stepLoss(backbone: tf.LayersModel, classifier: Classifier, batch
     let loss = cls;
     parts.topo = 0;
     if (config.alpha > 0) {
-      const topo = topologicalLoss(tf.tensor4d(inputSpace, [n, size, size, 3]), z, { variant: config.topoVariant, latentScale: config.latentScale });
+      const topo = topologicalLoss(tf.tensor4d(inputSpace, [n, size, size, 3]), z, { variant: config.topoVariant, latentScale: config.latentScale, device: config.topoDevice });
       parts.topo = topo.dataSync()[0]!;
       loss = tf.add(cls, tf.mul(topo, config.alpha));
     }

@@ -5,6 +5,7 @@
 // times the memory and a cache miss per node). Reads are lock-free and may run on many threads
 // while nobody writes: the parallel reduction only inserts between its parallel phases.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -34,6 +35,16 @@ class PivotTable {
     }
   }
   bool contains(index_t index) const { return find(index).column >= 0; }
+
+  // The pivots, ascending.
+  std::vector<index_t> indices() const {
+    std::vector<index_t> out;
+    out.reserve(size_);
+    for (const Slot& slot : slots_)
+      if (slot.index != kEmpty) out.push_back(slot.index);
+    std::sort(out.begin(), out.end());
+    return out;
+  }
 
   // index must not be present.
   void insert(index_t index, index_t column, coefficient_t coefficient) {

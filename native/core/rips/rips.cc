@@ -8,6 +8,7 @@
 
 #include "../thread_pool.h"
 #include "assemble.h"
+#include "column_assembler.h"
 #include "dimension0.h"
 #include "memory.h"
 #include "reduction.h"
@@ -15,9 +16,22 @@
 namespace topofr::rips {
 namespace {
 
+// The columns of dimension dim ≥ 2: from the assembler when there is one and it accepts.
+template <class Distances>
+std::vector<Simplex> columns_of(const Filtration<Distances>& f, int dim, const PivotTable& cleared,
+                                ColumnAssembler* elsewhere) {
+  std::vector<Simplex> columns;
+  if (elsewhere && elsewhere->assemble(dim, cleared.indices(), columns)) {
+    parallel_sort(columns, ReductionOrder(), f.threads);
+    return columns;
+  }
+  return assemble_columns(f, dim, cleared);
+}
+
+// lower: the dense input, for options.assembler (nullptr for sparse input).
 template <class Distances>
 std::vector<Barcode> persistence(const Distances& distances, value_t threshold, std::vector<Edge> edges,
-                                 const Options& options) {
+                                 const Options& options, const value_t* lower) {
   const int64_t n = distances.size();
   const int max_dim = options.max_dim;
   std::vector<Barcode> barcodes(max_dim + 1);
@@ -28,12 +42,14 @@ std::vector<Barcode> persistence(const Distances& distances, value_t threshold, 
   const Modulus modulus(options.modulus);
   const int threads = options.threads > 0 ? options.threads : pool_threads();
   const Filtration<Distances> f{distances, binomial, threshold, modulus, top, threads};
+  const std::unique_ptr<ColumnAssembler> elsewhere =
+      lower && options.assembler && top >= 2 ? options.assembler(lower, n, threshold, top) : nullptr;
 
   std::vector<Simplex> columns = dimension_0(f, edges, barcodes[0].intervals, top >= 1);
   for (int dim = 1; dim <= top; ++dim) {
     PivotTable pivots = Reduction<Distances>(f, dim, columns).run(barcodes[dim].intervals);
     std::vector<Simplex>().swap(columns);
-    if (dim < top) columns = assemble_columns(f, dim + 1, pivots);
+    if (dim < top) columns = columns_of(f, dim + 1, pivots, elsewhere.get());
   }
   return barcodes;
 }
@@ -59,11 +75,11 @@ std::vector<Barcode> rips_dense(const value_t* lower, int64_t n, const Options& 
   const int threads = options.threads > 0 ? options.threads : pool_threads();
   if (threshold == radius && radius < kInfinity) {
     if (options.max_dim >= 1) dense.build_square();
-    return persistence(dense, threshold, edges_under_threshold(dense, threshold, threads), options);
+    return persistence(dense, threshold, edges_under_threshold(dense, threshold, threads), options, lower);
   }
   // A threshold below the radius (or infinite distances): neighbour lists, as Ripser does.
   const SparseDistances sparse(dense, threshold, threads);
-  return persistence(sparse, threshold, edges_under_threshold(sparse, threads), options);
+  return persistence(sparse, threshold, edges_under_threshold(sparse, threads), options, lower);
 }
 
 std::vector<Barcode> rips_sparse(int64_t n, const int32_t* i, const int32_t* j, const value_t* d, int64_t m,
@@ -79,7 +95,7 @@ std::vector<Barcode> rips_sparse(int64_t n, const int32_t* i, const int32_t* j, 
   const value_t threshold = std::isnan(options.threshold) ? kInfinity : options.threshold;
   const SparseDistances sparse(n, i, j, d, m, threshold);
   const int threads = options.threads > 0 ? options.threads : pool_threads();
-  return persistence(sparse, threshold, edges_under_threshold(sparse, threads), options);
+  return persistence(sparse, threshold, edges_under_threshold(sparse, threads), options, nullptr);
 }
 
 }  // namespace topofr::rips

@@ -5,7 +5,9 @@
 // 2021, written anew here), parallel over the compute pool with results identical to one thread.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <limits>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -27,6 +29,13 @@ struct Barcode {
   std::vector<Interval> intervals;  // in the engine's order (reduction order); zero-length ones dropped
 };
 
+class ColumnAssembler;  // column_assembler.h
+
+// Makes an assembler for the columns of dimensions 2 … top of dense input (lower: the caller's
+// compressed lower triangle, n points, the threshold in force); nullptr to decline.
+using AssemblerFactory =
+    std::function<std::unique_ptr<ColumnAssembler>(const value_t* lower, int64_t n, value_t threshold, int top)>;
+
 struct Options {
   int max_dim = 1;
   // Edges longer than this are not in the filtration. NaN = Ripser's default: the enclosing radius
@@ -34,6 +43,9 @@ struct Options {
   value_t threshold = std::numeric_limits<value_t>::quiet_NaN();
   int modulus = 2;     // a prime
   int threads = 0;     // 0 = the whole pool; the result does not depend on it
+  // Dense input only: where dimensions ≥ 2 assemble their columns (empty: here). The barcodes
+  // do not depend on it.
+  AssemblerFactory assembler;
 };
 
 // Input errors the caller should see as such (non-prime modulus, bad threshold, …).
