@@ -11,6 +11,7 @@ import { unpickle } from '../src/io/pickle.js';
 import { readZip } from '../src/io/zip.js';
 import { iresnetFromStateDict, iresnetStateDict, loadTorchIResNet } from '../src/model/iresnet-torch.js';
 import { registerNativeKernels, unregisterNativeKernels } from '../src/tf/native-kernels.js';
+import { thrownCode as code } from './support/error-code.js';
 
 tf.enableProdMode();
 beforeAll(() => registerNativeKernels());
@@ -40,15 +41,6 @@ function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   }
   return err / scale;
 }
-
-const code = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    return `${(e as Error).name}:${(e as { code?: string }).code}`;
-  }
-  return 'none';
-};
 
 describe('readTorchCheckpoint', () => {
   it('reads every dtype and layout PyTorch wrote, values exact', () => {

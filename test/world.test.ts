@@ -7,15 +7,7 @@ import { shardRange } from '../src/distributed/shard.js';
 import { localWorld } from '../src/distributed/world.js';
 import { emptyParts, type StepParts } from '../src/train/step.js';
 import { persistenceH0 } from '../src/ops/h0.js';
-
-const code = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    return `${(e as Error).name}:${(e as { code?: string }).code}`;
-  }
-  return 'none';
-};
+import { thrownCode as code } from './support/error-code.js';
 
 describe('localWorld', () => {
   it('is rank 0 of 1; collectives are identities, sync and async', async () => {
