@@ -100,7 +100,7 @@ describe.skipIf(!hasCompiler)('CUDA kernels under the SIMT emulator', () => {
       const binary = await build('--mutation', 'lane_exit');
       const o = await runTests(binary, '--filter', 'distances/tiled');
       expect(o.code).toBe(1);
-      expect(o.stdout).toMatch(/row_norms.*waits at __shfl_xor_sync \(mask 0xffffffff\) for lane \d+, which has exited/);
+      expect(o.stdout).toMatch(/prepare_rows.*waits at __shfl_xor_sync \(mask 0xffffffff\) for lane \d+, which has exited/);
     }, 600_000);
 
     it.skipIf(!hasSanitizers)('a missing bounds check: an ASan overflow in the kernel', async () => {

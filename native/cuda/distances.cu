@@ -29,34 +29,40 @@ int64_t ldx_of(int64_t dim) { return round_up(dim > 0 ? dim : 1, kSlab); }
 template <Metric M>
 void launch(const DevicePoints& p, float* out, int64_t ldo, cudaStream_t stream) {
   const int n = static_cast<int>(p.n);
-  float* per_row = p.per_row.get();
-  int* first_zero = p.first_zero.get();
-  const SplitK& split = p.split;
+  const kernels::Rows rows{p.x.get(), p.ldx, p.norm2.get(), p.inv_norm.get(), p.largest.get()};
+  if constexpr (M != Metric::Cosine) {
+    const int64_t count = p.n_pad * p.ldx;
+    TOPOFR_LAUNCH(kernels::largest_coordinate, static_cast<unsigned>(std::min<int64_t>((count + 255) / 256, 1024)), 256, 0,
+                  stream)(p.x.get(), count, p.largest.get());
+    check(cudaGetLastError(), "largest_coordinate<<<>>>");
+  }
   constexpr int kWarpsPerBlock = kernels::kTileThreads / 32;
-  TOPOFR_LAUNCH(kernels::row_norms<M>, static_cast<unsigned>((n + kWarpsPerBlock - 1) / kWarpsPerBlock),
-                kernels::kTileThreads, 0, stream)(p.x.get(), p.ldx, n, per_row, first_zero);
-  check(cudaGetLastError(), "row_norms<<<>>>");
+  TOPOFR_LAUNCH(kernels::prepare_rows<M>, static_cast<unsigned>((n + kWarpsPerBlock - 1) / kWarpsPerBlock),
+                kernels::kTileThreads, 0, stream)(p.x.get(), p.ldx, n, p.gemm.get(), p.norm2.get(), p.inv_norm.get(),
+                                                 p.largest.get(), p.first_zero.get());
+  check(cudaGetLastError(), "prepare_rows<<<>>>");
   if constexpr (M == Metric::Cosine) {
     int zero_row = 0;
-    TOPOFR_CUDA_CHECK(cudaMemcpyAsync(&zero_row, first_zero, sizeof(int), cudaMemcpyDeviceToHost, stream));
+    TOPOFR_CUDA_CHECK(cudaMemcpyAsync(&zero_row, p.first_zero.get(), sizeof(int), cudaMemcpyDeviceToHost, stream));
     TOPOFR_CUDA_CHECK(cudaStreamSynchronize(stream));
     if (zero_row < n)
       throw std::invalid_argument("cosine distance is undefined for a zero vector (row " + std::to_string(zero_row) + ")");
   }
   const int64_t tiles = tiles_of(p.n);
+  const SplitK& split = p.split;
   if (split.slices == 1) {
     TOPOFR_LAUNCH(kernels::distance_tiles<M>, static_cast<unsigned>(tiles), kernels::kTileThreads, 0, stream)(
-        p.x.get(), p.ldx, per_row, n, out, ldo);
+        p.gemm.get(), rows, n, out, ldo);
     check(cudaGetLastError(), "distance_tiles<<<>>>");
     return;
   }
   TOPOFR_LAUNCH(kernels::gram_partials, static_cast<unsigned>(tiles * split.slices), kernels::kTileThreads, 0, stream)(
-      p.x.get(), p.ldx, static_cast<int>(p.n_pad), static_cast<int>(tiles), static_cast<int>(split.depth),
+      p.gemm.get(), p.ldx, static_cast<int>(p.n_pad), static_cast<int>(tiles), static_cast<int>(split.depth),
       p.partial.get());
   check(cudaGetLastError(), "gram_partials<<<>>>");
   const int64_t pair_tiles = (p.n + kernels::kPairTile - 1) / kernels::kPairTile;
   TOPOFR_LAUNCH(kernels::split_k_distances<M>, static_cast<unsigned>(pair_tiles * (pair_tiles + 1) / 2),
-                kernels::kPairThreads, 0, stream)(p.partial.get(), split.slices, p.n_pad, p.x.get(), p.ldx, per_row, n, out, ldo);
+                kernels::kPairThreads, 0, stream)(p.partial.get(), split.slices, p.n_pad, rows, n, out, ldo);
   check(cudaGetLastError(), "split_k_distances<<<>>>");
 }
 
@@ -77,7 +83,8 @@ double distance_workspace_bytes(int64_t n, int64_t dim, int multiprocessors) {
   const double n_pad = static_cast<double>(round_up(n, kTile));
   const SplitK split = plan_split_k(n, dim, multiprocessors);
   const double partials = split.slices > 1 ? split.slices * n_pad * n_pad : 0.0;
-  return 4.0 * (n_pad * static_cast<double>(ldx_of(dim)) + n_pad + 1 + partials);
+  // x and the GEMM rows, |x|² (float) and 1/|x| (double) per row, two counters, the partials.
+  return 4.0 * (2 * n_pad * static_cast<double>(ldx_of(dim)) + 3 * n_pad + 2 + partials);
 }
 
 DevicePoints upload_points(const float* points, int64_t n, int64_t dim, cudaStream_t stream) {
@@ -89,16 +96,21 @@ DevicePoints upload_points(const float* points, int64_t n, int64_t dim, cudaStre
   p.ldx = ldx_of(dim);
   p.split = plan_split_k(n, dim, multiprocessors());
   p.x.allocate(p.n_pad * p.ldx);
-  p.per_row.allocate(p.n_pad);
+  p.gemm.allocate(p.n_pad * p.ldx);
+  p.norm2.allocate(p.n_pad);
+  p.inv_norm.allocate(p.n_pad);
+  p.largest.allocate(1);
   p.first_zero.allocate(1);
   if (p.split.slices > 1) p.partial.allocate(p.split.slices * p.n_pad * p.n_pad);
   // Zero padding (rows past n, columns past dim) leaves every dot product and norm unchanged.
   TOPOFR_CUDA_CHECK(cudaMemsetAsync(p.x.get(), 0, static_cast<size_t>(p.n_pad * p.ldx) * sizeof(float), stream));
+  TOPOFR_CUDA_CHECK(cudaMemsetAsync(p.gemm.get(), 0, static_cast<size_t>(p.n_pad * p.ldx) * sizeof(float), stream));
   if (n > 0 && dim > 0)
     TOPOFR_CUDA_CHECK(cudaMemcpy2DAsync(p.x.get(), static_cast<size_t>(p.ldx) * sizeof(float), points,
                                         static_cast<size_t>(dim) * sizeof(float), static_cast<size_t>(dim) * sizeof(float),
                                         static_cast<size_t>(n), cudaMemcpyHostToDevice, stream));
-  TOPOFR_CUDA_CHECK(cudaMemsetAsync(p.per_row.get(), 0, static_cast<size_t>(p.n_pad) * sizeof(float), stream));
+  TOPOFR_CUDA_CHECK(cudaMemsetAsync(p.norm2.get(), 0, static_cast<size_t>(p.n_pad) * sizeof(float), stream));
+  TOPOFR_CUDA_CHECK(cudaMemsetAsync(p.largest.get(), 0, sizeof(unsigned), stream));
   // 0x7f7f7f7f: larger than any row index, so atomicMin finds the first zero row.
   TOPOFR_CUDA_CHECK(cudaMemsetAsync(p.first_zero.get(), 0x7f, sizeof(int), stream));
   return p;

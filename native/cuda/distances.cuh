@@ -15,11 +15,14 @@ struct SplitK {
 };
 
 // Points on the device, zero-padded for the distance kernels (n_pad × ldx), with the workspace of
-// their distance computation; it lives as long as this object, so nothing waits for the kernels.
+// their distance computation (the rows the GEMM multiplies, per-row norms, split-K partials); it
+// lives as long as this object, so nothing waits for the kernels.
 struct DevicePoints {
   int64_t n = 0, dim = 0, n_pad = 0, ldx = 0;
   SplitK split{1, 0};
-  DeviceArray<float> x, per_row, partial;
+  DeviceArray<float> x, gemm, norm2, partial;
+  DeviceArray<double> inv_norm;
+  DeviceArray<unsigned> largest;
   DeviceArray<int> first_zero;
 };
 

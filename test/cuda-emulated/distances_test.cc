@@ -2,6 +2,7 @@
 // (native/core/distances.cc) on the same points: both shapes (tiled; split-K for few points in many
 // dimensions), edge sizes, duplicates and near-duplicates, every metric.
 #include <algorithm>
+#include <utility>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -96,6 +97,70 @@ TEST("distances/split-K: the training batch shapes get at least one slice per mu
     }
   }
   CHECK(cuda::distance_split(16384, 512, 132).slices == 1) << "large n stays tiled";
+}
+
+// d(i, j) in double straight from the definition: the oracle where float32 GEMMs would over- or
+// underflow.
+double distance64(const std::vector<float>& x, int64_t dim, int64_t i, int64_t j, Metric m) {
+  double ni = 0, nj = 0, s = 0;
+  for (int64_t k = 0; k < dim; ++k) ni += double(x[i * dim + k]) * x[i * dim + k], nj += double(x[j * dim + k]) * x[j * dim + k];
+  const double si = m == Metric::Cosine ? 1 / std::sqrt(ni) : 1, sj = m == Metric::Cosine ? 1 / std::sqrt(nj) : 1;
+  for (int64_t k = 0; k < dim; ++k) {
+    const double d = x[i * dim + k] * si - x[j * dim + k] * sj;
+    s += d * d;
+  }
+  return m == Metric::Cosine ? s / 2 : m == Metric::Euclidean ? std::sqrt(s) : s;
+}
+
+TEST("distances/tiled and split-K: extreme scales (the GEMM rows scaled by a power of two) against float64") {
+  // Coordinates of 1e-25 (squares underflow float32) and 2e19 (squares overflow it), a few points
+  // near-duplicates; both shapes.
+  for (const auto& [n, dim] : {std::pair<int64_t, int64_t>{70, 9}, {40, 700}})
+    for (double scale : {1e-25, 2e19})
+      for (Metric m : kMetrics) {
+        if (m == Metric::SqEuclidean && scale > 1) continue;  // d² beyond float32: inf on every path
+        std::vector<float> x = gaussian_points(n, dim, 17);
+        for (float& v : x) v = static_cast<float>(v * scale);
+        for (int64_t k = 0; k < dim; ++k) x[3 * dim + k] = x[2 * dim + k] * (1 + 1e-6f);
+        std::vector<float> gpu(static_cast<size_t>(n * n));
+        cuda::pairwise_distances(x.data(), n, dim, m, gpu.data());
+        double worst = 0;
+        for (int64_t i = 0; i < n; ++i)
+          for (int64_t j = 0; j < n; ++j) {
+            const double want = i == j ? 0 : distance64(x, dim, i, j, m);
+            worst = std::max(worst, std::fabs(gpu[i * n + j] - want) / std::max(want, 1e-30));
+          }
+        CHECK(worst <= 1e-5) << metric_name(m) << " scale " << scale << " " << n << "×" << dim << ": relative error " << worst;
+      }
+}
+
+TEST("distances/tiled and split-K: rows far smaller than the cloud's largest go the direct way, like on the CPU") {
+  // A cloud outside [2⁻⁴⁰, 2⁴⁰] (scaled for the GEMM) in which every fifth row is 2⁻⁷⁰ times smaller:
+  // after the scaling their |x|² + |y|² lies below 2⁻¹⁰⁰, so their mutual distances (which the float32
+  // GEMM would flush towards 0) must come from the direct path; against float64 and the CPU core.
+  for (const auto& [n, dim] : {std::pair<int64_t, int64_t>{70, 9}, {40, 700}}) {
+    const bool split = cuda::distance_split(n, dim).slices > 1;
+    for (float scale : {0x1p50f, 0x1p-45f})
+      for (Metric m : kMetrics) {
+        std::vector<float> x = gaussian_points(n, dim, 23);
+        for (int64_t i = 0; i < n; ++i)
+          for (int64_t k = 0; k < dim; ++k) x[i * dim + k] *= i % 5 == 1 ? scale * 0x1p-70f : scale;
+        std::vector<float> cpu(static_cast<size_t>(n * n)), gpu(static_cast<size_t>(n * n), -7.0f);
+        pairwise_distances(PointDistances(x.data(), n, dim, m), cpu.data());
+        cuda::pairwise_distances(x.data(), n, dim, m, gpu.data());
+        double worst64 = 0, worst_cpu = 0;
+        for (int64_t i = 0; i < n; ++i)
+          for (int64_t j = 0; j < n; ++j) {
+            const double want = i == j ? 0 : distance64(x, dim, i, j, m), g = gpu[i * n + j];
+            worst64 = std::max(worst64, std::fabs(g - want) / std::max(want, 0x1p-126));
+            worst_cpu = std::max(worst_cpu, std::fabs(g - cpu[i * n + j]) / std::max(double(cpu[i * n + j]), 0x1p-126));
+            if (!(gpu[i * n + j] == gpu[j * n + i])) CHECK(false) << "not symmetric at (" << i << ", " << j << ")";
+          }
+        CHECK(worst64 <= 1e-5 && worst_cpu <= 1e-5)
+            << metric_name(m) << " scale " << scale << " " << n << "×" << dim << (split ? " (split-K)" : " (tiled)")
+            << ": relative error " << worst64 << " against float64, " << worst_cpu << " against the CPU";
+      }
+  }
 }
 
 TEST("distances/cosine: a zero row is refused like on the CPU") {

@@ -1,8 +1,11 @@
-// Pairwise-distance kernels, with the CPU's definition (core/distances.h):
+// Pairwise-distance kernels, with the CPU's definition and precision rules (core/distances.h):
 //   d²(x, y) = |x|² + |y|² − 2·x·y        (euclidean, squared euclidean)
-//   1 − cos  = 1 − x·y / (|x|·|y|)        (cosine)
-// and, where that identity cancels (d² ≤ (|x|²+|y|²)/8, or 1 − cos ≤ 1/8), the pair recomputed from
-// the coordinates: Σ(x − y)², or ½·Σ(x/|x| − y/|y|)². Identical points are exactly 0 apart.
+//   1 − cos  = 1 − u·v, u = x/|x|, v = y/|y| (cosine: the GEMM multiplies unit rows)
+// and, where that identity cancels (d² ≤ (|x|²+|y|²)/8, |x|² + |y|² below 2⁻¹⁰⁰, or 1 − cos ≤ 1/8),
+// the pair recomputed from the coordinates in double: Σ(x − y)², or ½·Σ(x/|x| − y/|y|)². A cloud
+// whose largest coordinate lies outside [2⁻⁴⁰, 2⁴⁰] is multiplied by a power of two for the GEMM
+// (exact) and the results by its inverse, so float32 products neither over- nor underflow. Norms are
+// summed in double. Identical points are exactly 0 apart.
 //
 // Two shapes. Large n: distance_tiles, a register-tiled SGEMM of X·Xᵀ over the 128×128 tiles on or
 // above the diagonal whose epilogue turns each dot product into a distance and writes it at (i, j)
@@ -66,17 +69,50 @@ __device__ __forceinline__ void tile_of_block(int64_t b, int& bi, int& bj) {
   bi = static_cast<int>(b - j * (j + 1) / 2);
 }
 
-// Per-row quantity of the epilogue: |x|² for (squared) euclidean, 1/|x| for cosine, each rounded as
-// the CPU rounds it (the sum in double, then float). One warp per row; n·dim double FMAs are cheap even
-// where double is slow. Under cosine a zero row is reported through first_zero (the lowest one wins).
+// The power of two the (squared) Euclidean GEMM scales the rows by: 0 unless the largest
+// coordinate (its float bits: largest_bits) lies outside [2⁻⁴⁰, 2⁴⁰], else what brings it to [1, 2).
+constexpr int kScaleFreeExponent = 40;
+constexpr float kMinGemmSum = 0x1p-100f;
+__device__ __forceinline__ int scale_exponent(unsigned largest_bits) {
+  if (largest_bits == 0) return 0;
+  const int e = ilogbf(__uint_as_float(largest_bits));
+  return e < -kScaleFreeExponent || e > kScaleFreeExponent ? -e : 0;
+}
+
+// What the epilogue and the direct path read per row, and the original points.
+struct Rows {
+  const float* x;            // the caller's points, padded (the direct path)
+  int64_t ldx;
+  const float* norm2;        // (squared) Euclidean: |x_i|² of the GEMM rows (zero past n)
+  const double* inv_norm;    // cosine: 1/|x_i|
+  const unsigned* largest;   // (squared) Euclidean: the float bits of the largest |coordinate|
+};
+
+__device__ __forceinline__ unsigned umax(unsigned a, unsigned b) { return a > b ? a : b; }
+
+// The largest |coordinate| of the cloud, as float bits (non-negative floats order as their bits).
+__global__ void largest_coordinate(const float* __restrict__ x, int64_t count, unsigned* __restrict__ largest) {
+  unsigned m = 0;
+  for (int64_t k = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; k < count;
+       k += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    m = umax(m, __float_as_uint(fabsf(x[k])));
+  for (int offset = 16; offset > 0; offset >>= 1) m = umax(m, __shfl_xor_sync(kFullWarp, m, offset));
+  if ((threadIdx.x & 31) == 0 && m != 0) atomicMax(largest, m);
+}
+
+// Per row, one warp: |x|² in double, then the row the GEMM multiplies (gemm, same layout): for
+// cosine x/|x| (rounded once from double) and 1/|x| in double, a zero row reported through
+// first_zero (the lowest wins); otherwise x·2^scale (exact) and |x|²·2^(2·scale) rounded to float.
 template <Metric M>
-__global__ void row_norms(const float* __restrict__ x, int64_t ldx, int n, float* __restrict__ per_row,
-                          int* __restrict__ first_zero) {
+__global__ void prepare_rows(const float* __restrict__ x, int64_t ldx, int n, float* __restrict__ gemm,
+                             float* __restrict__ norm2, double* __restrict__ inv_norm, const unsigned* __restrict__ largest,
+                             int* __restrict__ first_zero) {
   const int row = static_cast<int>((static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) >> 5);
   const int lane = threadIdx.x & 31;
   if (row >= n) return;  // uniform per warp, so the shuffles below always see a full warp
   if (TOPOFR_MUTANT(lane_exit) && lane * 4 >= ldx) return;  // lanes without data leave: a bug
   const float4* r = reinterpret_cast<const float4*>(x + static_cast<int64_t>(row) * ldx);
+  float4* g = reinterpret_cast<float4*>(gemm + static_cast<int64_t>(row) * ldx);
   double sum = 0.0;
   for (int64_t k = lane; k < ldx / 4; k += 32) {
     const float4 v = __ldg(r + k);
@@ -86,71 +122,81 @@ __global__ void row_norms(const float* __restrict__ x, int64_t ldx, int n, float
     sum = fma(double(v.w), double(v.w), sum);
   }
   for (int offset = 16; offset > 0; offset >>= 1) sum += __shfl_xor_sync(kFullWarp, sum, offset);
-  if (lane != 0) return;
-  const float norm2 = static_cast<float>(sum);
   if constexpr (M == Metric::Cosine) {
-    if (sum == 0.0) atomicMin(first_zero, row);
-    per_row[row] = 1.0f / sqrtf(norm2);
+    if (sum == 0.0) {
+      if (lane == 0) atomicMin(first_zero, row);
+      return;
+    }
+    const double inv = 1.0 / sqrt(sum);
+    if (lane == 0) inv_norm[row] = inv;
+    for (int64_t k = lane; k < ldx / 4; k += 32) {
+      const float4 v = __ldg(r + k);
+      g[k] = make_float4(static_cast<float>(v.x * inv), static_cast<float>(v.y * inv), static_cast<float>(v.z * inv),
+                         static_cast<float>(v.w * inv));
+    }
   } else {
-    per_row[row] = norm2;
+    const int scale = scale_exponent(*largest);
+    if (lane == 0) norm2[row] = static_cast<float>(ldexp(sum, 2 * scale));
+    for (int64_t k = lane; k < ldx / 4; k += 32) {
+      const float4 v = __ldg(r + k);
+      g[k] = make_float4(ldexpf(v.x, scale), ldexpf(v.y, scale), ldexpf(v.z, scale), ldexpf(v.w, scale));
+    }
   }
 }
 
-// The distance of one pair straight from the coordinates, by the whole warp (coalesced loads, one
-// shuffle reduction); every lane gets the result. For the pairs whose GEMM identity cancels.
+// The distance of one pair straight from the coordinates, in double, by the whole warp (coalesced
+// loads, one shuffle reduction); every lane gets the result. For the pairs whose identity cancels.
 template <Metric M>
-__device__ float direct_distance(const float* __restrict__ x, int64_t ldx, const float* __restrict__ per_row,
-                                 int i, int j, int lane) {
-  const float4* xi = reinterpret_cast<const float4*>(x + static_cast<int64_t>(i) * ldx);
-  const float4* xj = reinterpret_cast<const float4*>(x + static_cast<int64_t>(j) * ldx);
-  float si = 1.0f, sj = 1.0f;
-  if constexpr (M == Metric::Cosine) {
-    si = per_row[i];
-    sj = per_row[j];
-  }
-  // Cosine: a·si − b·sj with one rounding of the difference itself (p + e = b·sj exactly), not of
-  // each product, whose rounding errors (≈ ε·|a·si|) would swamp a difference near 0. Identical
-  // rows give exactly 0. The rounding of si and sj themselves only rescales the unit vectors, which
-  // moves ½|x̂ − ŷ|² by a relative ε (plus ε² absolute).
-  auto diff = [&](float a, float b) {
-    if constexpr (M == Metric::Cosine) {
-      const float p = __fmul_rn(b, sj);
-      const float e = fmaf(b, sj, -p);
-      return fmaf(a, si, -p) - e;
-    } else {
-      return a - b;
-    }
+__device__ float direct_distance(const Rows& rows, int i, int j, int lane) {
+  const float4* xi = reinterpret_cast<const float4*>(rows.x + static_cast<int64_t>(i) * rows.ldx);
+  const float4* xj = reinterpret_cast<const float4*>(rows.x + static_cast<int64_t>(j) * rows.ldx);
+  double si = 1.0, sj = 1.0;
+  if constexpr (M == Metric::Cosine) si = rows.inv_norm[i], sj = rows.inv_norm[j];
+  const auto term = [&](float a, float b) {
+    const double d = __dsub_rn(__dmul_rn(double(a), si), __dmul_rn(double(b), sj));
+    return __dmul_rn(d, d);
   };
-  float sum = 0.0f;
-  for (int64_t k = lane; k < ldx / 4; k += 32) {
+  double sum = 0.0;
+  for (int64_t k = lane; k < rows.ldx / 4; k += 32) {
     const float4 a = __ldg(xi + k), b = __ldg(xj + k);
-    const float dx = diff(a.x, b.x), dy = diff(a.y, b.y), dz = diff(a.z, b.z), dw = diff(a.w, b.w);
-    sum = fmaf(dx, dx, sum);
-    sum = fmaf(dy, dy, sum);
-    sum = fmaf(dz, dz, sum);
-    sum = fmaf(dw, dw, sum);
+    sum = __dadd_rn(sum, __dadd_rn(__dadd_rn(term(a.x, b.x), term(a.y, b.y)), __dadd_rn(term(a.z, b.z), term(a.w, b.w))));
   }
   for (int offset = 16; offset > 0; offset >>= 1) sum += __shfl_xor_sync(kFullWarp, sum, offset);
-  if constexpr (M == Metric::Cosine) return 0.5f * sum;
-  else if constexpr (M == Metric::Euclidean) return sqrtf(sum);
-  else return sum;
+  if constexpr (M == Metric::Cosine) return static_cast<float>(0.5 * sum);
+  else if constexpr (M == Metric::Euclidean) return static_cast<float>(sqrt(sum));
+  else return static_cast<float>(sum);
 }
 
 // Dot product → distance with the CPU's expressions and roundings; *lost when the identity has
-// cancelled and the pair must be recomputed directly (`!(v > t)` also sends NaN there, as on the CPU).
+// cancelled and the pair must be recomputed directly (`!(v > t)` also sends NaN there, as on the
+// CPU). pi, pj: the rows' |x|² (unused under cosine). A distance of scaled rows still needs
+// scale_back.
 template <Metric M>
 __device__ __forceinline__ float distance_of_dot(float dot, float pi, float pj, bool& lost) {
   if constexpr (M == Metric::Cosine) {
-    const float v = 1.0f - __fmul_rn(dot, __fmul_rn(pi, pj));  // _rn: not contracted, like the CPU
+    const float v = 1.0f - dot;  // the Gram of unit rows
     lost = !(v > 0.125f);
     return v;
   } else {
     const float norms = pi + pj;
     float v = norms - 2.0f * dot;
-    lost = !(v > 0.125f * norms);  // also every v ≤ 0: no negative square survives
+    lost = !(v > 0.125f * norms) | !(norms >= kMinGemmSum);  // also every v ≤ 0: no negative square survives
     if constexpr (M == Metric::Euclidean) v = sqrtf(fmaxf(v, 0.0f));
     return v;
   }
+}
+
+// The factor that takes a (squared) Euclidean distance of rows scaled by 2^scale back to the
+// caller's scale, 2^(−scale) or 2^(−2·scale), as a double (exact: |exponent| ≤ 2·149).
+template <Metric M>
+__device__ __forceinline__ double unscale_factor(int scale) {
+  const int back = (M == Metric::SqEuclidean ? -2 : -1) * scale;
+  return __longlong_as_double(static_cast<long long>(1023 + back) << 52);
+}
+
+// Back to the caller's scale: one rounding, of the exact product (as the CPU's float(ldexp(double))).
+__device__ __forceinline__ float scale_back(float v, double factor) {
+  return static_cast<float>(__dmul_rn(static_cast<double>(v), factor));
 }
 
 // acc += X[row0 … +128) · X[col0 … +128)ᵀ over columns [k0, k1) (multiples of kSlab), each entry one
@@ -209,9 +255,8 @@ __device__ __forceinline__ void tile_gram(const float* __restrict__ x, int64_t l
 // costs the warp dim/128 coalesced steps instead of a dim-long serial loop that would stall its 31
 // neighbours. flags: per lane, bit e set for the lane's entry e, whose pair pair_of(e) gives.
 template <Metric M, class PairOf>
-__device__ __forceinline__ void recompute_flagged(uint64_t flags, PairOf pair_of, const float* __restrict__ x,
-                                                  int64_t ldx, const float* __restrict__ per_row,
-                                                  float* __restrict__ out, int64_t ldo) {
+__device__ __forceinline__ void recompute_flagged(uint64_t flags, PairOf pair_of, const Rows& rows, float* __restrict__ out,
+                                                  int64_t ldo) {
   const int lane = threadIdx.x & 31;
   for (;;) {
     const unsigned pending = __ballot_sync(kFullWarp, flags != 0);
@@ -222,7 +267,7 @@ __device__ __forceinline__ void recompute_flagged(uint64_t flags, PairOf pair_of
     if (lane == leader) pair_of(e, i, j);
     i = __shfl_sync(kFullWarp, i, leader);
     j = __shfl_sync(kFullWarp, j, leader);
-    const float v = direct_distance<M>(x, ldx, per_row, i, j, lane);
+    const float v = direct_distance<M>(rows, i, j, lane);
     if (lane == leader) {
       out[static_cast<int64_t>(i) * ldo + j] = v;
       out[static_cast<int64_t>(j) * ldo + i] = v;
@@ -231,12 +276,11 @@ __device__ __forceinline__ void recompute_flagged(uint64_t flags, PairOf pair_of
   }
 }
 
-// Large n. per_row: n_pad values from row_norms (zero past n), out: n × ldo. One block per tile
-// (bi ≤ bj) of the upper triangle.
+// Large n. gemm: the rows from prepare_rows, out: n × ldo. One block per tile (bi ≤ bj) of the
+// upper triangle.
 template <Metric M>
 __global__ void __launch_bounds__(kTileThreads, 2)
-    distance_tiles(const float* __restrict__ x, int64_t ldx, const float* __restrict__ per_row, int n,
-                   float* __restrict__ out, int64_t ldo) {
+    distance_tiles(const float* __restrict__ gemm, Rows rows, int n, float* __restrict__ out, int64_t ldo) {
   __shared__ TileStages stages;
   int bi, bj;
   tile_of_block(blockIdx.x, bi, bj);
@@ -244,16 +288,20 @@ __global__ void __launch_bounds__(kTileThreads, 2)
   const int tid = threadIdx.x, tx = tid & 15, ty = tid >> 4;
 
   float acc[kMicro][kMicro] = {};
-  tile_gram(x, ldx, row0, col0, 0, ldx, stages, acc);
+  tile_gram(gemm, rows.ldx, row0, col0, 0, rows.ldx, stages, acc);
 
   // Epilogue: dot products → distances, in place. Pairs whose identity cancels are only flagged here
   // and recomputed below, so the common path stays branch-free.
   const bool diagonal = bi == bj;
   float pi[kMicro], pj[kMicro];
+  int scale = 0;
+  if constexpr (M != Metric::Cosine) {
 #pragma unroll
-  for (int r = 0; r < kMicro; ++r) {
-    pi[r] = per_row[row0 + strip(ty, r)];
-    pj[r] = per_row[col0 + strip(tx, r)];
+    for (int r = 0; r < kMicro; ++r) {
+      pi[r] = rows.norm2[row0 + strip(ty, r)];
+      pj[r] = rows.norm2[col0 + strip(tx, r)];
+    }
+    scale = scale_exponent(*rows.largest);
   }
   uint64_t cancels = 0;  // bit r·8 + c: entry (r, c) needs the direct formula
 #pragma unroll
@@ -264,6 +312,13 @@ __global__ void __launch_bounds__(kTileThreads, 2)
       acc[r][c] = distance_of_dot<M>(acc[r][c], pi[r], pj[c], lost);
       if (lost) cancels |= 1ull << (r * kMicro + c);
     }
+  }
+  if (scale != 0) {  // uniform: the whole grid, and only for clouds far from 1
+    const double factor = unscale_factor<M>(scale);
+#pragma unroll
+    for (int r = 0; r < kMicro; ++r)
+#pragma unroll
+      for (int c = 0; c < kMicro; ++c) acc[r][c] = scale_back(acc[r][c], factor);
   }
 
   // Streaming stores (__stcs): the n² output is written once and never read here, so it should not
@@ -321,8 +376,8 @@ __global__ void __launch_bounds__(kTileThreads, 2)
     }
   }
   recompute_flagged<M>(
-      cancels, [&](int e, int& i, int& j) { i = row0 + strip(ty, e >> 3), j = col0 + strip(tx, e & 7); }, x, ldx,
-      per_row, out, ldo);
+      cancels, [&](int e, int& i, int& j) { i = row0 + strip(ty, e >> 3), j = col0 + strip(tx, e & 7); }, rows, out,
+      ldo);
 }
 
 // Split-K, first half: block b computes tile (b mod tiles) over k-slice (b / tiles), [s·depth,
@@ -358,27 +413,30 @@ __global__ void __launch_bounds__(kTileThreads, 2)
 // of the upper triangle (tile_of_block's order); warp w → rows w·kPairRows …, lane → one column.
 template <Metric M>
 __global__ void __launch_bounds__(kPairThreads)
-    split_k_distances(const float* __restrict__ partial, int slices, int64_t n_pad, const float* __restrict__ x,
-                      int64_t ldx, const float* __restrict__ per_row, int n, float* __restrict__ out, int64_t ldo) {
+    split_k_distances(const float* __restrict__ partial, int slices, int64_t n_pad, Rows rows, int n,
+                      float* __restrict__ out, int64_t ldo) {
   int bi, bj;
   tile_of_block(blockIdx.x, bi, bj);
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int j = bj * kPairTile + lane;
   const int first_row = bi * kPairTile + warp * kPairRows;
   uint64_t flags = 0;  // bit r: row first_row + r needs the direct formula
+  const int scale = M == Metric::Cosine ? 0 : scale_exponent(*rows.largest);
   for (int r = 0; r < kPairRows; ++r) {
     const int i = first_row + r;
     if (i > j || (j >= n && !TOPOFR_MUTANT(no_bound))) continue;
     float dot = 0.0f;
     for (int s = 0; s < slices; ++s) dot += partial[(s * n_pad + i) * n_pad + j];
     bool lost;
-    float v = distance_of_dot<M>(dot, per_row[i], per_row[j], lost);
+    float v = M == Metric::Cosine ? distance_of_dot<M>(dot, 0, 0, lost)
+                                  : distance_of_dot<M>(dot, rows.norm2[i], rows.norm2[j], lost);
+    if (scale != 0) v = scale_back(v, unscale_factor<M>(scale));
     if (i == j) v = 0.0f, lost = false;
     else if (lost) flags |= 1ull << r;
     out[static_cast<int64_t>(i) * ldo + j] = v;
     out[static_cast<int64_t>(j) * ldo + i] = v;
   }
-  recompute_flagged<M>(flags, [&](int e, int& i, int& jj) { i = first_row + e, jj = j; }, x, ldx, per_row, out, ldo);
+  recompute_flagged<M>(flags, [&](int e, int& i, int& jj) { i = first_row + e, jj = j; }, rows, out, ldo);
 }
 
 }  // namespace topofr::cuda::kernels
